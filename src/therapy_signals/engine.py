@@ -1,0 +1,273 @@
+"""The Engine: validate a scenario, run the rules on durable_rules, resolve, render.
+
+``explain()`` is the convenience function over a shared default ``Engine``, the way
+``httpx.get`` sits over ``httpx.Client``. Build your own ``Engine`` for another rule base,
+locale or set of resources.
+"""
+
+from __future__ import annotations
+
+import difflib
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from pydantic_core import ErrorDetails
+
+from . import _yaml
+from ._compile import compile_ruleset
+from ._durable import DurableBackend
+from ._evaluate import count_distinct
+from ._facts import EncodedScenario, encode, to_fact
+from ._io import parse_json
+from .errors import Problem, RuleBookError, ScenarioError
+from .model import (
+    Because,
+    Finding,
+    Guidance,
+    Level,
+    Observation,
+    Reference,
+    Resource,
+    RuleBookInfo,
+    Scenario,
+    Superseded,
+)
+from .render import Renderer
+from .resolve import Resolution, resolve
+from .rulebook import RuleBook, _ResourceFile
+
+__all__ = ["Engine", "explain"]
+
+ScenarioInput = Scenario | Mapping[str, Any] | str | bytes
+
+
+class Engine:
+    """Holds a rule base compiled onto its own durable_rules Host, plus a renderer.
+
+    An Engine is safe to call from many threads at once: calls into durable_rules are
+    serialised under a lock, and rendering needs none.
+
+    Args:
+        rules: a rule base folder, a loaded :class:`RuleBook`, or None for the shipped one.
+        locale: which templates to render with (default: the rule base's default locale).
+        resources: crisis lines and the like to show instead of the rule base's
+            ``resources.yaml``: a list of :class:`Resource`-shaped dicts with ``levels``,
+            or a path to a YAML file in the ``resources.yaml`` format.
+    """
+
+    def __init__(
+        self,
+        rules: str | Path | RuleBook | None = None,
+        *,
+        locale: str | None = None,
+        resources: Sequence[Mapping[str, Any]] | str | Path | None = None,
+    ) -> None:
+        self.rulebook = rules if isinstance(rules, RuleBook) else RuleBook.load(rules)
+        self.renderer = Renderer(self.rulebook, locale)
+        self.locale = self.renderer.locale
+        self._resources = self._load_resources(resources)
+        self._count_matches = list(self.rulebook.count_matches())
+        ruleset = compile_ruleset({i: r.when for i, r in self.rulebook.rules.items()}, self.rulebook.count_key)
+        self.ruleset = ruleset
+        self._backend = DurableBackend(ruleset)
+        self._info = RuleBookInfo(
+            name=self.rulebook.name, version=self.rulebook.version, hash=self.rulebook.content_hash
+        )
+        self._categories = {name: s.category for name, s in self.rulebook.signals.items()}
+
+    def _load_resources(self, given: Sequence[Mapping[str, Any]] | str | Path | None) -> list[Any]:
+        if given is None:
+            return list(self.rulebook.resources.values())
+        if isinstance(given, str | Path):
+            raw = _yaml.load(Path(given))
+            source = str(given)
+        else:
+            raw = {"resources": list(given)}
+            source = "resources"
+        try:
+            parsed = _ResourceFile.model_validate(raw)
+        except ValidationError as error:
+            raise RuleBookError(
+                [Problem(f"{source}:{_yaml.line_of(raw, e['loc'])}", f"{e['loc']}: {e['msg']}") for e in error.errors()]
+            ) from None
+        named = {r for rule in self.rulebook.rules.values() for r in rule.resources}
+        missing = sorted(named - {r.id for r in parsed.resources})
+        if missing:
+            raise RuleBookError([Problem(source, f"rules name resources you did not give: {', '.join(missing)}")])
+        return list(parsed.resources)
+
+    # -- input ---------------------------------------------------------------------------
+
+    def validate(self, scenario: ScenarioInput) -> Scenario:
+        """Parse and check a scenario; ScenarioError lists every problem with its field path."""
+        if isinstance(scenario, str | bytes):
+            scenario = parse_json(scenario, "scenario")
+        if isinstance(scenario, Scenario):
+            parsed = scenario
+        else:
+            if not isinstance(scenario, Mapping):
+                kind = type(scenario).__name__
+                raise ScenarioError([Problem("(top)", f"expected an object with 'observations', got {kind}")])
+            try:
+                parsed = Scenario.model_validate(scenario)
+            except ValidationError as error:
+                raise ScenarioError([_problem(e) for e in error.errors(include_url=False)]) from None
+        unknown = [
+            Problem(f"observations[{i}].signal", f"{o.signal!r} is not a known signal{self._hint(o.signal)}")
+            for i, o in enumerate(parsed.observations)
+            if o.signal not in self.rulebook.signals
+        ]
+        if unknown:
+            raise ScenarioError(unknown)
+        return parsed
+
+    def _hint(self, name: str) -> str:
+        close = difflib.get_close_matches(name, list(self.rulebook.signals), n=3, cutoff=0.5)
+        if close:
+            return "; did you mean " + " or ".join(repr(c) for c in close) + "?"
+        return "; `therapy-signals signals` lists them all"
+
+    # -- evaluation ----------------------------------------------------------------------
+
+    def _encode(self, scenario: Scenario) -> tuple[EncodedScenario, dict[str, int]]:
+        encoded = encode(scenario, self._categories)
+        counts = {key: count_distinct(match, encoded) for key, match in self._count_matches}
+        return encoded, counts
+
+    def fired(self, scenario: ScenarioInput) -> frozenset[str]:
+        """The ids of every rule durable_rules fired, before supersession."""
+        encoded, counts = self._encode(self.validate(scenario))
+        return self._backend.fired(to_fact(encoded, "", counts))
+
+    def explain(self, scenario: ScenarioInput, *, render: bool = True) -> Guidance:
+        """Answer "is this normal?" for one scenario.
+
+        Args:
+            scenario: a :class:`Scenario`, a dict in its shape, or JSON text.
+            render: render each finding's explanation; turn off for batch speed
+                (``Finding.explanation`` is then None).
+
+        Raises:
+            ScenarioError: the scenario is invalid; nothing was evaluated.
+        """
+        parsed = self.validate(scenario)
+        encoded, counts = self._encode(parsed)
+        fired = self._backend.fired(to_fact(encoded, "", counts))
+        resolution = resolve(self.rulebook, encoded, fired)
+        return self._guidance(parsed, encoded, resolution, render)
+
+    def explain_many(self, scenarios: Iterable[ScenarioInput], *, render: bool = True) -> Iterable[Guidance]:
+        """Explain scenarios one by one, lazily, in order."""
+        for scenario in scenarios:
+            yield self.explain(scenario, render=render)
+
+    # -- output --------------------------------------------------------------------------
+
+    def _guidance(
+        self, scenario: Scenario, encoded: EncodedScenario, resolution: Resolution, render: bool
+    ) -> Guidance:
+        strings = self.renderer.strings
+        findings = [self._finding(m.rule, m.outcome, encoded, render) for m in resolution.findings]
+        superseded = [
+            Superseded(
+                rule_id=g.matched.rule.id,
+                level=g.matched.rule.level,
+                by=g.by.id,
+                reason=self.renderer.reason(g.implicit, g.by),
+            )
+            for g in resolution.superseded
+        ]
+        level = resolution.level
+        top = [f for f in findings if f.level is level]
+        steps = _unique([s for f in top for s in f.steps] + strings.steps[level])
+        guidance = Guidance(
+            scenario_id=scenario.id,
+            level=level,
+            summary=f"{strings.levels[level].name}: {top[0].title}",
+            findings=findings,
+            superseded=superseded,
+            steps=steps,
+            resources=self._resources_for(level, findings),
+            disclaimer=strings.disclaimer,
+            locale=self.locale,
+            rulebook=self._info,
+            observations=list(scenario.observations),
+        )
+        guidance._renderer = self.renderer
+        return guidance
+
+    def _finding(self, rule: Any, outcome: Any, encoded: EncodedScenario, render: bool) -> Finding:
+        cited = sorted(outcome.cited)
+        sources = self.rulebook.sources
+        return Finding(
+            rule_id=rule.id,
+            title=rule.title,
+            category=rule.category,
+            level=rule.level,
+            explanation=self.renderer.explanation(rule, encoded, cited) if render else None,
+            normal_when=rule.normal_when,
+            say=list(rule.say),
+            steps=list(rule.steps),
+            references=[
+                Reference(id=r, title=sources[r].title, kind=sources[r].kind, url=sources[r].url)
+                for r in rule.references
+            ],
+            because=Because(observations=cited, conditions=list(outcome.held)),
+        )
+
+    def _resources_for(self, level: Level, findings: Sequence[Finding]) -> list[Resource]:
+        named = {r for f in findings for r in self.rulebook.rules[f.rule_id].resources}
+        return [
+            Resource(id=r.id, name=r.name, contact=r.contact, url=r.url)
+            for r in self._resources
+            if level in r.levels or r.id in named
+        ]
+
+
+def _unique(items: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(items))
+
+
+def _path(loc: Sequence[int | str]) -> str:
+    out = ""
+    for step in loc:
+        out += f"[{step}]" if isinstance(step, int) else (f".{step}" if out else str(step))
+    return out or "(top)"
+
+
+def _problem(error: ErrorDetails) -> Problem:
+    loc = error["loc"]
+    message = error["msg"]
+    if error["type"] == "extra_forbidden":
+        model = Observation if "observations" in loc[:1] and len(loc) > 2 else Scenario
+        allowed = ", ".join(model.model_fields)
+        close = difflib.get_close_matches(str(loc[-1]), list(model.model_fields), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        message = f"unknown field{hint} Allowed: {allowed}"
+    elif error["type"] == "missing":
+        message = "required"
+    return Problem(_path(loc), message)
+
+
+_default: dict[str | None, Engine] = {}
+_default_lock = threading.Lock()
+
+
+def default_engine(locale: str | None = None) -> Engine:
+    """The shared Engine over the shipped rule base, built on first use."""
+    with _default_lock:
+        engine = _default.get(locale)
+        if engine is None:
+            engine = _default[locale] = Engine(locale=locale)
+        return engine
+
+
+def explain(scenario: ScenarioInput, *, locale: str | None = None, render: bool = True) -> Guidance:
+    """Answer "is this normal?" with the shipped rules: ``explain({"observations": [...]})``.
+
+    A convenience over a shared :class:`Engine`; see :meth:`Engine.explain`.
+    """
+    return default_engine(locale).explain(scenario, render=render)

@@ -1,0 +1,88 @@
+"""Every error therapy-signals raises, each with a message a user can act on.
+
+All derive from :class:`TherapySignalsError`, so ``except TherapySignalsError`` catches
+anything the library reports about your input, your rules or your installation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+__all__ = [
+    "EngineUnavailableError",
+    "InputError",
+    "LocaleError",
+    "Problem",
+    "RenderError",
+    "RuleBookError",
+    "ScenarioError",
+    "TherapySignalsError",
+    "UnknownRuleError",
+]
+
+
+class TherapySignalsError(Exception):
+    """Base class of every error the library raises on purpose."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong, and where: a field path (``observations[0].signal``) or file:line."""
+
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}" if self.where else self.message
+
+
+class _Problems(TherapySignalsError):
+    headline = "invalid input"
+
+    def __init__(self, problems: Sequence[Problem], source: str | None = None) -> None:
+        self.problems = list(problems)
+        self.source = source
+        super().__init__(self._format())
+
+    def _format(self) -> str:
+        head = f"{self.headline} in {self.source}" if self.source else self.headline
+        count = len(self.problems)
+        lines = [f"{head} ({count} problem{'s' if count != 1 else ''}):"]
+        lines.extend(f"  {p}" for p in self.problems)
+        return "\n".join(lines)
+
+
+class ScenarioError(_Problems, ValueError):
+    """A scenario failed validation; ``problems`` lists each field path and what is allowed."""
+
+    headline = "invalid scenario"
+
+
+class RuleBookError(_Problems):
+    """A rule, signal, source or template file is wrong; each problem names file:line."""
+
+    headline = "invalid rule base"
+
+
+class InputError(TherapySignalsError, ValueError):
+    """A file or stream could not be read as UTF-8 JSON (names the file, line and column)."""
+
+
+class LocaleError(TherapySignalsError, ValueError):
+    """A locale has no templates; the message lists the locales there are."""
+
+
+class RenderError(TherapySignalsError):
+    """A template failed to render (an undefined variable, a syntax error); names the template."""
+
+
+class UnknownRuleError(TherapySignalsError, KeyError):
+    """No rule has that id; the message suggests the closest ids."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+class EngineUnavailableError(TherapySignalsError, ImportError):
+    """durable_rules is missing or its C extension failed to import; the message says how to fix it."""

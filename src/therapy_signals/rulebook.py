@@ -1,0 +1,461 @@
+"""Rule files: their models, loading, and the cross-reference checks that keep them honest.
+
+A rule base is a folder:
+
+``rulebook.yaml``   name, version, default locale
+``signals.yaml``    the observation vocabulary
+``sources.yaml``    the guide's sections and the standards rules cite
+``resources.yaml``  crisis lines and the like, shown first for serious and urgent guidance
+``*.yaml``          any other file holds ``rules:``
+``templates/<locale>/``  Jinja2 explanation templates and ``strings.yaml``
+
+Loading validates every file with Pydantic, then checks what no single file can: that
+every signal, source, template and superseded rule a rule names exists, and the
+invariants the library promises (a safety signal is never called normal, every
+observation is explained, adding a concern never lowers the level).
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from . import _yaml
+from ._paths import default_rules_dir
+from ._fields import SCENARIO_FIELDS
+from .conditions import Condition, Count, Match, walk
+from .errors import Problem, RuleBookError, UnknownRuleError
+from .model import Category, Level
+
+__all__ = ["Meta", "ResourceDef", "Rule", "RuleBook", "SignalDef", "SourceDef", "load_rulebook"]
+
+RESERVED_FILES = {"rulebook.yaml", "signals.yaml", "sources.yaml", "resources.yaml", "guide-map.yaml"}
+_STRICT = ConfigDict(extra="forbid", frozen=True)
+MAX_FACT_PROPERTIES = 255  # durable_rules' limit per message
+_ID = r"^[a-z][a-z0-9]*(?:\.[a-z0-9]+(?:-[a-z0-9]+)*)+$"
+_SIGNAL_ID = r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$"
+
+
+class Meta(BaseModel):
+    """``rulebook.yaml``: what this rule base is called and which version it is."""
+
+    model_config = _STRICT
+
+    name: Annotated[str, Field(min_length=1)]
+    version: Annotated[str, Field(pattern=r"^\d+\.\d+\.\d+$")]
+    default_locale: str = "en"
+    description: str = ""
+
+
+class SignalDef(BaseModel):
+    """One thing a client can observe, in the vocabulary of ``signals.yaml``."""
+
+    model_config = _STRICT
+
+    id: Annotated[str, Field(pattern=_SIGNAL_ID, max_length=100)]
+    category: Category
+    label: Annotated[str, Field(min_length=3, description="A short phrase used in explanations.")]
+    description: str = ""
+    phrasings: list[str] = Field(default_factory=list, description="Ways writers say it (linter).")
+    sources: list[str] = Field(default_factory=list)
+
+
+class SourceDef(BaseModel):
+    """A citable source: a section of the guide, an ethics standard, a study."""
+
+    model_config = _STRICT
+
+    id: Annotated[str, Field(min_length=2)]
+    title: Annotated[str, Field(min_length=2)]
+    kind: Literal["guide", "ethics", "research", "consumer", "law"]
+    url: str | None = None
+
+
+class ResourceDef(BaseModel):
+    """Somewhere to turn; ``levels`` says which overall levels show it first."""
+
+    model_config = _STRICT
+
+    id: Annotated[str, Field(min_length=2)]
+    name: str
+    contact: str
+    url: str | None = None
+    levels: list[Level] = Field(default_factory=list)
+
+
+class Rule(BaseModel):
+    """One declarative rule: when it applies, how serious it is, and what to say."""
+
+    model_config = _STRICT
+
+    id: Annotated[str, Field(pattern=_ID, description="Stable: <category>.<slug>.")]
+    title: Annotated[str, Field(min_length=5, max_length=140)]
+    category: Category
+    level: Level
+    when: Condition
+    normal_when: Annotated[str, Field(min_length=5, description="When the same thing is normal.")]
+    explain: Annotated[str, Field(pattern=r"^[a-z0-9/_.-]+\.j2$", description="Template path.")]
+    say: list[str] = Field(default_factory=list)
+    steps: list[str] = Field(default_factory=list)
+    references: Annotated[list[str], Field(min_length=1)]
+    supersedes: list[str] = Field(default_factory=list)
+    resources: list[str] = Field(default_factory=list)
+
+
+class _RuleFile(BaseModel):
+    model_config = _STRICT
+    rules: Annotated[list[Rule], Field(min_length=1)]
+
+
+class _SignalFile(BaseModel):
+    model_config = _STRICT
+    signals: Annotated[list[SignalDef], Field(min_length=1)]
+
+
+class _SourceFile(BaseModel):
+    model_config = _STRICT
+    sources: Annotated[list[SourceDef], Field(min_length=1)]
+
+
+class _ResourceFile(BaseModel):
+    model_config = _STRICT
+    resources: list[ResourceDef]
+
+
+@dataclass(frozen=True)
+class _Located:
+    where: str
+    line: int
+
+
+def _suggest(word: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=3, cutoff=0.6)
+    return f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+
+
+def _validate(model: type[BaseModel], data: Any, path: Path) -> Any:
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        problems = [
+            Problem(
+                f"{path}:{_yaml.line_of(data, e['loc'])}",
+                f"{_loc(e['loc'])}: {e['msg']}",
+            )
+            for e in error.errors(include_url=False)
+        ]
+        raise RuleBookError(problems) from None
+
+
+def _loc(loc: Iterable[int | str]) -> str:
+    tags = {"all", "any", "not", "count", "scenario", "match", "Bounds", "list[union[str,int,bool]]"}
+    out = ""
+    for step in loc:
+        if isinstance(step, int):
+            out += f"[{step}]"
+        elif step not in tags and not step.startswith(("str", "int", "bool", "function-")):
+            out += f".{step}" if out else step
+    return out or "(top)"
+
+
+class RuleBook:
+    """A loaded, validated rule base. Use :func:`load_rulebook` or ``RuleBook.load``."""
+
+    def __init__(
+        self,
+        root: Path,
+        meta: Meta,
+        signals: dict[str, SignalDef],
+        sources: dict[str, SourceDef],
+        resources: dict[str, ResourceDef],
+        rules: dict[str, Rule],
+        located: dict[str, _Located],
+    ) -> None:
+        self.root = root
+        self.meta = meta
+        self.signals = signals
+        self.sources = sources
+        self.resources = resources
+        self.rules = rules
+        self._located = located
+        self._count_keys: dict[str, str] = {}
+        for rule in rules.values():
+            for node, _ in walk(rule.when):
+                if isinstance(node, Count):
+                    text = node.count.describe()
+                    self._count_keys.setdefault(text, f"n{len(self._count_keys)}")
+
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> RuleBook:
+        """Load and check a rule base folder; the default is the one shipped with the library."""
+        root = Path(path) if path is not None else default_rules_dir()
+        if not root.is_dir():
+            raise RuleBookError([Problem(str(root), "not a folder; pass the folder holding rulebook.yaml")])
+        loader = _Loader(root)
+        book = loader.build()
+        problems = list(_Checker(book).problems())
+        if problems:
+            raise RuleBookError(problems, source=str(root))
+        return book
+
+    @property
+    def name(self) -> str:
+        return self.meta.name
+
+    @property
+    def version(self) -> str:
+        return self.meta.version
+
+    @cached_property
+    def content_hash(self) -> str:
+        """sha256 over every YAML and template file, so any wording change shows."""
+        digest = hashlib.sha256()
+        for file in sorted(_content_files(self.root)):
+            digest.update(file.relative_to(self.root).as_posix().encode())
+            digest.update(b"\0")
+            digest.update(file.read_bytes())
+            digest.update(b"\0")
+        return digest.hexdigest()
+
+    @property
+    def locales(self) -> list[str]:
+        base = self.root / "templates"
+        return sorted(p.name for p in base.iterdir() if p.is_dir()) if base.is_dir() else []
+
+    def category_of(self, signal: str) -> Category:
+        return self.signals[signal].category
+
+    def count_key(self, match: Match) -> str:
+        """The fact property a Count condition compares (computed before asserting)."""
+        return self._count_keys[match.describe()]
+
+    def count_matches(self) -> Iterator[tuple[str, Match]]:
+        seen: set[str] = set()
+        for rule in self.rules.values():
+            for node, _ in walk(rule.when):
+                if isinstance(node, Count) and (key := self.count_key(node.count)) not in seen:
+                    seen.add(key)
+                    yield key, node.count
+
+    def rule(self, rule_id: str) -> Rule:
+        """The rule with that id; UnknownRuleError suggests near ids."""
+        try:
+            return self.rules[rule_id]
+        except KeyError:
+            raise UnknownRuleError(f"no rule {rule_id!r}{_suggest(rule_id, self.rules)}") from None
+
+    def where(self, rule_id: str) -> str:
+        """file:line of a rule's definition."""
+        located = self._located[rule_id]
+        return f"{located.where}:{located.line}"
+
+    def signals_reached(self, match: Match) -> frozenset[str]:
+        """Every signal id an observation match could match."""
+        names = match.signals if match.signals is not None else frozenset(self.signals)
+        categories = match.categories
+        return frozenset(
+            s for s in names if s in self.signals and (categories is None or self.signals[s].category in categories)
+        )
+
+    def suggest_signal(self, name: str) -> str:
+        return _suggest(name, self.signals)
+
+
+def _content_files(root: Path) -> Iterator[Path]:
+    for file in root.rglob("*"):
+        if file.is_file() and file.suffix in (".yaml", ".yml", ".j2"):
+            yield file
+
+
+class _Loader:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def _file(self, name: str, required: bool = True) -> Path | None:
+        path = self.root / name
+        if not path.is_file():
+            if required:
+                raise RuleBookError([Problem(str(path), f"missing; a rule base needs {name}")])
+            return None
+        return path
+
+    def build(self) -> RuleBook:
+        meta_path = self._file("rulebook.yaml")
+        assert meta_path is not None
+        meta = _validate(Meta, _yaml.load(meta_path), meta_path)
+        signals = self._unique(_SignalFile, "signals.yaml", "signals")
+        sources = self._unique(_SourceFile, "sources.yaml", "sources")
+        resources = self._unique(_ResourceFile, "resources.yaml", "resources", required=False)
+        rules, located = self._rules()
+        return RuleBook(self.root, meta, signals, sources, resources, rules, located)
+
+    def _unique(self, model: type[BaseModel], name: str, key: str, required: bool = True) -> dict[str, Any]:
+        path = self._file(name, required)
+        if path is None:
+            return {}
+        raw = _yaml.load(path)
+        parsed = _validate(model, raw, path)
+        found: dict[str, Any] = {}
+        problems = []
+        for index, item in enumerate(getattr(parsed, key)):
+            if item.id in found:
+                line = _yaml.line_of(raw, [key, index])
+                problems.append(Problem(f"{path}:{line}", f"duplicate id {item.id!r}"))
+            found[item.id] = item
+        if problems:
+            raise RuleBookError(problems)
+        return found
+
+    def _rules(self) -> tuple[dict[str, Rule], dict[str, _Located]]:
+        rules: dict[str, Rule] = {}
+        located: dict[str, _Located] = {}
+        problems: list[Problem] = []
+        files = sorted(p for p in self.root.glob("*.yaml") if p.name not in RESERVED_FILES)
+        if not files:
+            raise RuleBookError([Problem(str(self.root), "no rule files (*.yaml with 'rules:')")])
+        for path in files:
+            raw = _yaml.load(path)
+            try:
+                parsed = _validate(_RuleFile, raw, path)
+            except RuleBookError as error:
+                problems.extend(error.problems)
+                continue
+            for index, rule in enumerate(parsed.rules):
+                line = _yaml.line_of(raw, ["rules", index])
+                if rule.id in rules:
+                    first = located[rule.id]
+                    problems.append(
+                        Problem(f"{path}:{line}", f"duplicate rule id {rule.id!r}, first at {first.where}:{first.line}")
+                    )
+                    continue
+                rules[rule.id] = rule
+                located[rule.id] = _Located(str(path), line)
+        if problems:
+            raise RuleBookError(problems)
+        return dict(sorted(rules.items())), located
+
+
+class _Checker:
+    """The checks across files; each yields a Problem at the rule's file:line."""
+
+    def __init__(self, book: RuleBook) -> None:
+        self.book = book
+
+    def problems(self) -> Iterator[Problem]:
+        yield from self._locales()
+        for rule_id, rule in self.book.rules.items():
+            where = self.book.where(rule_id)
+            for message in self._rule(rule):
+                yield Problem(where, f"rule {rule_id}: {message}")
+        yield from self._coverage()
+        yield from self._signal_sources()
+        properties = len(self.book._count_keys) + 2 + len(SCENARIO_FIELDS)
+        if properties > MAX_FACT_PROPERTIES:
+            yield Problem(str(self.book.root), f"{properties} fact properties; durable_rules allows {MAX_FACT_PROPERTIES}: use fewer distinct counts")
+
+    def _locales(self) -> Iterator[Problem]:
+        if self.book.meta.default_locale not in self.book.locales:
+            yield Problem(
+                str(self.book.root / "templates"),
+                f"no templates for the default locale {self.book.meta.default_locale!r}",
+            )
+
+    def _rule(self, rule: Rule) -> Iterator[str]:
+        book = self.book
+        if not rule.id.startswith(f"{rule.category.value}."):
+            yield f"id must start with its category, '{rule.category.value}.'"
+        for ref in rule.references:
+            if ref not in book.sources:
+                yield f"reference {ref!r} is not in sources.yaml{_suggest(ref, book.sources)}"
+        for resource in rule.resources:
+            if resource not in book.resources:
+                yield f"resource {resource!r} is not in resources.yaml{_suggest(resource, book.resources)}"
+        for locale in book.locales:
+            if not (book.root / "templates" / locale / rule.explain).is_file():
+                yield f"template {rule.explain!r} is missing for locale {locale!r}"
+        yield from self._signals(rule)
+        yield from self._supersedes(rule)
+        yield from self._safety(rule)
+
+    def _signals(self, rule: Rule) -> Iterator[str]:
+        for node, negated in walk(rule.when):
+            if isinstance(node, Count) and negated:
+                yield "a count may not sit under 'not' (adding an observation could then lower the level)"
+            if not isinstance(node, Match):
+                continue
+            for name in sorted(node.signals or ()):
+                if name not in self.book.signals:
+                    yield f"signal {name!r} is not in signals.yaml{self.book.suggest_signal(name)}"
+            reached = self.book.signals_reached(node)
+            if not reached and all(s in self.book.signals for s in node.signals or ()):
+                yield f"the match '{node.describe()}' can never match any signal"
+            concern = sorted(s for s in reached if self.book.signals[s].category.is_concern)
+            if negated and concern:
+                yield (
+                    f"'not' may only name everyday or healthy signals, but reaches {', '.join(concern)}: "
+                    "otherwise adding a concern could lower the level"
+                )
+
+    def _supersedes(self, rule: Rule) -> Iterator[str]:
+        for target_id in rule.supersedes:
+            target = self.book.rules.get(target_id)
+            if target is None:
+                yield f"supersedes {target_id!r}, which does not exist{_suggest(target_id, self.book.rules)}"
+            elif target_id == rule.id:
+                yield "supersedes itself"
+            elif target.level > rule.level:
+                yield (
+                    f"supersedes {target_id} ({target.level.value}) at a lower level ({rule.level.value}); "
+                    "supersession may never lower a level: express the milder case in the general rule's condition"
+                )
+
+    def _safety(self, rule: Rule) -> Iterator[str]:
+        if rule.category is Category.safety and rule.level < Level.concern:
+            yield f"a safety rule must be at least 'concern', not {rule.level.value!r}"
+        if rule.level >= Level.concern:
+            return
+        for node, negated in walk(rule.when):
+            if isinstance(node, Match) and not negated:
+                unsafe = sorted(s for s in self.book.signals_reached(node) if self.book.category_of(s) is Category.safety)
+                if unsafe:
+                    yield (
+                        f"a {rule.level.value!r} rule may not match safety signals ({', '.join(unsafe)}): "
+                        "a safety concern is never called normal"
+                    )
+
+    def _coverage(self) -> Iterator[Problem]:
+        presence: dict[str, list[Rule]] = {}
+        for rule in self.book.rules.values():
+            if isinstance(rule.when, Match) and rule.when.is_presence:
+                for name in rule.when.signals or ():
+                    presence.setdefault(name, []).append(rule)
+        path = str(self.book.root / "signals.yaml")
+        for name, signal in self.book.signals.items():
+            found = presence.get(name, [])
+            if not found:
+                yield Problem(
+                    path,
+                    f"signal {name!r} has no rule that fires on it alone ('when: {{signal: {name}}}'); "
+                    "every observation must be explained",
+                )
+            elif signal.category is Category.safety and all(r.level < Level.concern for r in found):
+                yield Problem(path, f"safety signal {name!r} needs a rule at 'concern' or above that fires on it alone")
+
+    def _signal_sources(self) -> Iterator[Problem]:
+        path = str(self.book.root / "signals.yaml")
+        for name, signal in self.book.signals.items():
+            for ref in signal.sources:
+                if ref not in self.book.sources:
+                    yield Problem(path, f"signal {name!r}: source {ref!r} is not in sources.yaml{_suggest(ref, self.book.sources)}")
+
+
+def load_rulebook(path: str | Path | None = None) -> RuleBook:
+    """Load and validate a rule base folder (default: the one shipped with the library)."""
+    return RuleBook.load(path)
