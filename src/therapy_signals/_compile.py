@@ -1,102 +1,149 @@
 """Compile rule conditions to durable_rules' JSON ruleset format.
 
-Each rule becomes ``{rule_id: {"all": [{"m": EXPR}], "run": rule_id}}`` over the one fact
-per scenario. Observation matches become ``$iany`` over ``$i.field``; ``not`` is pushed
-down to the leaves (De Morgan), a negated match becoming ``$iall`` over the complement,
-because durable_rules has no general negation operator. Every complement is exact under
-the encoding in ``_fields``: "not given" fails every positive test and passes its negation.
+A rule's condition is put in disjunctive normal form at the fact level: each branch is a
+conjunction, and becomes its own durable_rules rule ``"<rule id>#<n>"`` whose action is
+the rule id. Inside a branch:
+
+* a positive observation match is ``$iany`` over a conjunction of per-property tests;
+* a negated match is ``$iall`` over its complement, a disjunction of per-property
+  complements (``not`` is pushed down by De Morgan; durable_rules has no negation);
+* counts and scenario tests compare top-level fact properties.
+
+Why this shape (docs/decisions/0007-durable-or-normal-form.md): durable_rules 2.0.28
+mis-evaluates ``$or`` whose alternatives test different properties in different orders,
+at the fact level and inside ``$iany``/``$iall`` (probed: ``$iany`` of
+``$or[signal == a, impact > 2]`` missed an observation with signal a). So no ``$or``
+here ever spans properties, except the complement inside ``$iall``, where every
+alternative tests the same properties in the same order, padded with tautologies;
+that form was probed to evaluate correctly, and a property test checks every compiled
+rule against the Python evaluator.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+import itertools
+from collections.abc import Callable, Mapping
 from typing import Any
 
+from ._fields import OBSERVATION_FIELDS
 from .conditions import All, Any_, Condition, Count, Match, Not, ScenarioTest, Test
 
 Expr = dict[str, Any]
+Branch = list[Expr]
 CountKey = Callable[[Match], str]
 
-
-def _conjoin(op: str, parts: list[Expr]) -> Expr:
-    return parts[0] if len(parts) == 1 else {op: parts}
-
-
-def _equals(key: str, value: Any, negated: bool) -> Expr:
-    return {"$neq": {key: value}} if negated else {key: value}
+MAX_BRANCHES = 64
+_ORDER = ("signal", "category", *OBSERVATION_FIELDS)
+_NEVER = "\x01"  # no encoded string value is this, so `!= _NEVER` always holds
+_BELOW = -2  # every encoded number is at least -1 ("not given")
 
 
-def _field(key: str, test: Test, negated: bool) -> Expr:
-    if test.equals is not None:
-        values = sorted(test.equals, key=str)
-        parts = [_equals(key, v, negated) for v in values]
-        return _conjoin("$and" if negated else "$or", parts)
-    if negated:
-        return {"$or": [{"$lt": {key: test.low}}, {"$gt": {key: test.high}}]}
-    return {"$and": [{"$gte": {key: test.low}}, {"$lte": {key: test.high}}]}
+class TooComplexError(ValueError):
+    """A condition expands to more than MAX_BRANCHES conjunctions."""
 
 
-def _item(match: Match, negated: bool) -> Expr:
-    """The test of one list item ($i) for a match, or its exact complement."""
-    parts: list[Expr] = []
+def _tautology(prop: str) -> Expr:
+    key = f"$i.{prop}"
+    spec = OBSERVATION_FIELDS.get(prop)
+    if spec is not None and spec.kind in ("ordinal", "number"):
+        return {"$gt": {key: _BELOW}}
+    return {"$neq": {key: _NEVER}}
+
+
+def _groups(match: Match) -> dict[str, Test | frozenset[str]]:
+    """The per-property tests of a match, by property name."""
+    groups: dict[str, Test | frozenset[str]] = {}
     if match.signals is not None:
-        parts.append(_one_of("$i.signal", match.signals))
+        groups["signal"] = match.signals
     if match.categories is not None:
-        parts.append(_one_of("$i.category", {c.value for c in match.categories}))
-    parts.extend(_field(f"$i.{t.field.name}", t, False) for t in match.tests)
-    if not negated:
-        return _conjoin("$and", parts)
-    negated_parts = [_negate_item(p) for p in parts]
-    return _conjoin("$or", negated_parts)
+        groups["category"] = frozenset(c.value for c in match.categories)
+    for test in match.tests:
+        groups[test.field.name] = test
+    return {p: groups[p] for p in _ORDER if p in groups}
 
 
-def _one_of(key: str, values: Iterable[str]) -> Expr:
-    return _conjoin("$or", [{key: v} for v in sorted(values)])
+def _holds(key: str, group: Test | frozenset[str]) -> list[Expr]:
+    """Atoms (ANDed) that hold when the property passes; one same-property $or at most."""
+    values = group if isinstance(group, frozenset) else group.equals
+    if values is not None:
+        ordered = sorted(values, key=str)
+        if len(ordered) == 1:
+            return [{key: ordered[0]}]
+        return [{"$or": [{key: v} for v in ordered]}]
+    assert isinstance(group, Test)
+    return [{"$gte": {key: group.low}}, {"$lte": {key: group.high}}]
 
 
-def _negate_item(expr: Expr) -> Expr:
-    """Exact complement of an item expression built by ``_field``."""
-    (op, body), = expr.items()
-    if op == "$or":
-        return _conjoin("$and", [_negate_item(p) for p in body])
-    if op == "$and":
-        return _conjoin("$or", [_negate_item(p) for p in body])
-    flips = {"$neq": None, "$gte": "$lt", "$lte": "$gt", "$lt": "$gte", "$gt": "$lte"}
-    if op in flips:
-        flipped = flips[op]
-        return dict(body) if flipped is None else {flipped: body}
-    return {"$neq": {op: body}}
+def _fails(key: str, group: Test | frozenset[str]) -> list[list[Expr]]:
+    """Alternatives (ORed), each a list of atoms (ANDed), that hold when the property fails."""
+    values = group if isinstance(group, frozenset) else group.equals
+    if values is not None:
+        return [[{"$neq": {key: v}} for v in sorted(values, key=str)]]
+    assert isinstance(group, Test)
+    return [[{"$lt": {key: group.low}}], [{"$gt": {key: group.high}}]]
 
 
-def compile_condition(condition: Condition, count_key: CountKey, negated: bool = False) -> Expr:
-    """The durable_rules expression for a condition (or its complement when ``negated``)."""
-    if isinstance(condition, All):
-        parts = [compile_condition(c, count_key, negated) for c in condition.all]
-        return _conjoin("$or" if negated else "$and", parts)
-    if isinstance(condition, Any_):
-        parts = [compile_condition(c, count_key, negated) for c in condition.any]
-        return _conjoin("$and" if negated else "$or", parts)
+def _positive(match: Match) -> Expr:
+    atoms = [a for prop, group in _groups(match).items() for a in _holds(f"$i.{prop}", group)]
+    return {"$iany": {"observations": atoms[0] if len(atoms) == 1 else {"$and": atoms}}}
+
+
+def _negative(match: Match) -> Expr:
+    groups = _groups(match)
+    alternatives: list[Expr] = []
+    for prop, group in groups.items():
+        for failing in _fails(f"$i.{prop}", group):
+            atoms: list[Expr] = []
+            for other in groups:
+                atoms.extend(failing if other == prop else [_tautology(other)])
+            alternatives.append({"$and": atoms})
+    body = alternatives[0] if len(alternatives) == 1 else {"$or": alternatives}
+    return {"$iall": {"observations": body}}
+
+
+def _scenario(condition: ScenarioTest, negated: bool) -> list[Branch]:
+    if negated:
+        return [alt for t in condition.tests for alt in _fails(t.field.name, t)]
+    per_test: list[list[Branch]] = []
+    for test in condition.tests:
+        if test.equals is not None:
+            per_test.append([[{test.field.name: v}] for v in sorted(test.equals, key=str)])
+        else:
+            per_test.append([_holds(test.field.name, test)])
+    return [[a for part in combo for a in part] for combo in itertools.product(*per_test)]
+
+
+def _product(parts: list[list[Branch]]) -> list[Branch]:
+    branches: list[Branch] = [[]]
+    for options in parts:
+        branches = [b + o for b in branches for o in options]
+        if len(branches) > MAX_BRANCHES:
+            raise TooComplexError(f"expands to more than {MAX_BRANCHES} alternatives; split the rule")
+    return branches
+
+
+def branches(condition: Condition, count_key: CountKey, negated: bool = False) -> list[Branch]:
+    """The condition (or its complement) as alternatives of conjunctions of durable atoms."""
     if isinstance(condition, Not):
-        return compile_condition(condition.not_, count_key, not negated)
+        return branches(condition.not_, count_key, not negated)
+    if isinstance(condition, All | Any_):
+        children = condition.all if isinstance(condition, All) else condition.any
+        parts = [branches(c, count_key, negated) for c in children]
+        conjunctive = isinstance(condition, All) != negated
+        return _product(parts) if conjunctive else [b for p in parts for b in p]
     if isinstance(condition, Match):
-        quantifier = "$iall" if negated else "$iany"
-        return {quantifier: {"observations": _item(condition, negated)}}
+        return [[_negative(condition) if negated else _positive(condition)]]
     if isinstance(condition, Count):
         op = "$lt" if negated else "$gte"
-        return {op: {count_key(condition.count): condition.at_least}}
+        return [[{op: {count_key(condition.count): condition.at_least}}]]
     return _scenario(condition, negated)
 
 
-def _scenario(condition: ScenarioTest, negated: bool) -> Expr:
-    parts = [_field(t.field.name, t, False) for t in condition.tests]
-    if negated:
-        return _conjoin("$or", [_negate_item(p) for p in parts])
-    return _conjoin("$and", parts)
-
-
 def compile_ruleset(conditions: Mapping[str, Condition], count_key: CountKey) -> dict[str, Any]:
-    """A durable_rules ruleset: one rule per rule id, whose action is named by the id."""
-    return {
-        rule_id: {"all": [{"m": compile_condition(cond, count_key)}], "run": rule_id}
-        for rule_id, cond in conditions.items()
-    }
+    """A durable_rules ruleset: one durable rule per branch, its action named by the rule id."""
+    ruleset: dict[str, Any] = {}
+    for rule_id, condition in conditions.items():
+        for index, branch in enumerate(branches(condition, count_key)):
+            expression = branch[0] if len(branch) == 1 else {"$and": branch}
+            ruleset[f"{rule_id}#{index}"] = {"all": [{"m": expression}], "run": rule_id}
+    return ruleset

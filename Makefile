@@ -1,0 +1,58 @@
+# therapy-signals: `make demo` and `make test` work on a fresh clone; everything they need
+# is installed here, into .venv, from PyPI.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# durable_rules 2.0.28 calls PyEval_CallObject, which Python 3.13 removed; the alias is
+# harmless on older Pythons, so every build of it gets the flag.
+export CPPFLAGS := -DPyEval_CallObject=PyObject_CallObject
+PIP := $(BIN)/python -m pip --disable-pip-version-check -q
+
+.PHONY: demo test lint format bench docs smoke install dev clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --upgrade pip
+
+$(VENV)/.core: $(BIN)/python pyproject.toml
+	$(PIP) install -e .
+	@touch $@
+
+$(VENV)/.dev: $(BIN)/python pyproject.toml
+	$(PIP) install -e '.[dev]'
+	@touch $@ $(VENV)/.core
+
+install: $(VENV)/.core
+dev: $(VENV)/.dev
+
+demo: $(VENV)/.core
+	$(BIN)/therapy-signals explain examples/scenarios/repeated-misunderstanding.json
+
+lint: $(VENV)/.dev
+	$(BIN)/ruff check src tests benchmarks examples
+	$(BIN)/ruff format --check src tests benchmarks examples
+	$(BIN)/mypy
+
+format: $(VENV)/.dev
+	$(BIN)/ruff check --fix src tests benchmarks examples
+	$(BIN)/ruff format src tests benchmarks examples
+
+test: $(VENV)/.dev lint
+	$(BIN)/therapy-signals rules validate
+	$(BIN)/python -m pytest
+	$(MAKE) docs
+	$(MAKE) smoke
+
+docs: $(VENV)/.dev
+	$(BIN)/mkdocs build --strict --quiet --site-dir site
+
+# The wheel in a clean venv on every Python 3.11-3.13 pyenv has here: install, validate,
+# explain every example from outside the checkout (so the rules come from the wheel).
+smoke: $(VENV)/.dev
+	bash scripts/smoke.sh
+
+bench: $(VENV)/.dev
+	$(BIN)/python benchmarks/bench_engine.py
+
+clean:
+	rm -rf $(VENV) .venv-smoke-* dist build site .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,208 @@
+"""The ``therapy-signals`` command line: explain scenarios, inspect and validate rules.
+
+Exit codes: 0 success, 2 invalid input (scenario, file, rule base) or usage, 1 an
+unexpected failure.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from . import __version__
+from ._io import read_json
+from .engine import Engine
+from .errors import TherapySignalsError
+from .model import Category, Guidance, Level, Scenario
+from .rulebook import RuleBook
+
+app = typer.Typer(
+    name="therapy-signals",
+    help="Is this normal? Explained guidance about therapist-client relationships.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+rules_app = typer.Typer(help="List, show and validate the rules.", no_args_is_help=True)
+app.add_typer(rules_app, name="rules")
+
+_out = Console(soft_wrap=True)
+_err = Console(stderr=True, soft_wrap=True)
+
+RulesOption = Annotated[
+    Path | None,
+    typer.Option("--rules", help="A rule base folder (default: the shipped one).", show_default=False),
+]
+
+
+class Format(str, Enum):
+    text = "text"
+    markdown = "markdown"
+    json = "json"
+    html = "html"
+
+
+class SchemaName(str, Enum):
+    scenario = "scenario"
+    guidance = "guidance"
+
+
+def _fail(error: Exception) -> NoReturn:
+    _err.print(f"[bold red]error:[/] {error}", markup=True, highlight=False)
+    raise typer.Exit(2)
+
+
+def _version(value: bool) -> None:
+    if value:
+        _out.print(f"therapy-signals {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+    ] = False,
+) -> None:
+    """Is this normal? Explained guidance about therapist-client relationships."""
+
+
+def _print_guidance(guidance: Guidance, fmt: Format) -> None:
+    if fmt is Format.json:
+        sys.stdout.write(guidance.model_dump_json(indent=2) + "\n")
+    elif fmt is Format.markdown:
+        sys.stdout.write(guidance.to_markdown())
+    elif fmt is Format.html:
+        sys.stdout.write(guidance.to_html())
+    else:
+        sys.stdout.write(guidance.to_text())
+
+
+@app.command("explain")
+def explain_command(
+    path: Annotated[str, typer.Argument(help="A scenario JSON file, or - for standard input.")],
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.text,
+    locale: Annotated[str | None, typer.Option(help="Template locale (default: the rule base's).")] = None,
+    rules: RulesOption = None,
+) -> None:
+    """Explain one scenario: its level, why, words to say, next steps and sources."""
+    try:
+        engine = Engine(rules, locale=locale)
+        guidance = engine.explain(read_json(path))
+    except TherapySignalsError as error:
+        _fail(error)
+    _print_guidance(guidance, fmt)
+
+
+@app.command("signals")
+def signals_command(
+    category: Annotated[Category | None, typer.Option(help="Only this category.")] = None,
+    rules: RulesOption = None,
+) -> None:
+    """List the observation vocabulary: every signal a scenario may name."""
+    try:
+        book = RuleBook.load(rules)
+    except TherapySignalsError as error:
+        _fail(error)
+    table = Table("signal", "category", "label", title=f"{len(book.signals)} signals")
+    for signal in book.signals.values():
+        if category is None or signal.category is category:
+            table.add_row(signal.id, signal.category.value, signal.label)
+    _out.print(table)
+
+
+@app.command("schema")
+def schema_command(
+    name: Annotated[SchemaName, typer.Argument(help="Which JSON Schema to print.")],
+) -> None:
+    """Print the JSON Schema of a scenario (input) or of guidance (output)."""
+    model = Scenario if name is SchemaName.scenario else Guidance
+    schema = model.model_json_schema(mode="validation" if name is SchemaName.scenario else "serialization")
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    sys.stdout.write(json.dumps(schema, indent=2) + "\n")
+
+
+@rules_app.command("list")
+def rules_list(
+    category: Annotated[Category | None, typer.Option(help="Only this category.")] = None,
+    level: Annotated[Level | None, typer.Option(help="Only this level.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON lines instead of a table.")] = False,
+    rules: RulesOption = None,
+) -> None:
+    """List the rules: id, level, category and title."""
+    try:
+        book = RuleBook.load(rules)
+    except TherapySignalsError as error:
+        _fail(error)
+    chosen = [
+        r for r in book.rules.values() if (category is None or r.category is category) and (level is None or r.level is level)
+    ]
+    if as_json:
+        for rule in chosen:
+            sys.stdout.write(json.dumps({"id": rule.id, "level": rule.level.value, "category": rule.category.value, "title": rule.title}) + "\n")
+        return
+    table = Table("id", "level", "category", "title", title=f"{book.name} {book.version}: {len(chosen)} rules")
+    for rule in chosen:
+        table.add_row(rule.id, rule.level.value, rule.category.value, rule.title)
+    _out.print(table)
+
+
+@rules_app.command("show")
+def rules_show(
+    rule_id: Annotated[str, typer.Argument(help="A rule id, e.g. everyday.feeling-challenged.")],
+    rules: RulesOption = None,
+) -> None:
+    """Show one rule as written, with where it is defined."""
+    from ._evaluate import describe
+
+    try:
+        book = RuleBook.load(rules)
+        rule = book.rule(rule_id)
+    except TherapySignalsError as error:
+        _fail(error)
+    _out.print(f"[bold]{rule.id}[/]  ({book.where(rule.id)})", highlight=False)
+    _out.print(f"{rule.title}\nlevel: {rule.level.value}   category: {rule.category.value}", highlight=False)
+    _out.print(f"when: {describe(rule.when)}", highlight=False)
+    _out.print(f"normal when: {rule.normal_when}", highlight=False)
+    for line in rule.say:
+        _out.print(f'say: "{line}"', highlight=False)
+    _out.print(f"references: {', '.join(rule.references)}", highlight=False)
+    if rule.supersedes:
+        _out.print(f"supersedes: {', '.join(rule.supersedes)}", highlight=False)
+    _out.print(f"template: {rule.explain}", highlight=False)
+
+
+@rules_app.command("validate")
+def rules_validate(
+    path: Annotated[Path | None, typer.Argument(help="A rule base folder (default: the shipped one).")] = None,
+) -> None:
+    """Check a rule base: files, cross-references, invariants, and that every rule can fire."""
+    from .witness import check_rulebook
+
+    try:
+        book = RuleBook.load(path)
+        engine = Engine(book)
+        problems = check_rulebook(engine)
+    except TherapySignalsError as error:
+        _fail(error)
+    for problem in problems:
+        _err.print(f"[red]error:[/] {problem}", highlight=False)
+    if problems:
+        raise typer.Exit(2)
+    _out.print(
+        f"ok: {book.name} {book.version}: {len(book.rules)} rules, {len(book.signals)} signals, "
+        f"{len(book.sources)} sources, locales {', '.join(book.locales)}; every rule fires and renders",
+        highlight=False,
+    )
+
+
+def main() -> None:
+    """Entry point of the ``therapy-signals`` script."""
+    app()

@@ -1,0 +1,157 @@
+"""Witnesses: for each rule, a small scenario that makes it fire.
+
+A witness proves a rule can fire at all (no contradictory conditions), gives
+``rules validate`` something to run every template on, and gives researchers a seed
+scenario per rule. The search is a bounded backtracking over the condition tree; each
+candidate is checked with the same evaluator the engine uses, so a returned witness
+really does satisfy the rule.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
+
+from ._evaluate import evaluate
+from ._facts import encode
+from ._fields import Encoded, FieldSpec
+from .conditions import All, Any_, Condition, Count, Match, Not, Test
+from .errors import Problem, TherapySignalsError
+from .model import Scenario
+from .rulebook import Rule, RuleBook
+
+if TYPE_CHECKING:
+    from .engine import Engine
+
+__all__ = ["check_rulebook", "witness"]
+
+_MAX_CANDIDATES = 400
+
+
+@dataclass(frozen=True)
+class _Partial:
+    observations: tuple[tuple[tuple[str, Any], ...], ...] = ()
+    scenario: tuple[tuple[str, Any], ...] = field(default=())
+
+    def merge(self, other: _Partial) -> _Partial | None:
+        setting = dict(self.scenario)
+        for key, value in other.scenario:
+            if setting.get(key, value) != value:
+                return None
+            setting[key] = value
+        observations = tuple(dict.fromkeys(self.observations + other.observations))
+        return _Partial(observations, tuple(sorted(setting.items())))
+
+
+def _word(spec: FieldSpec, encoded: Encoded) -> Any:
+    if encoded == spec.unknown:
+        return None
+    if spec.kind == "bool":
+        return encoded == "true"
+    if spec.kind == "number":
+        return int(encoded)
+    return spec.decode(encoded)
+
+
+def _choices(test: Test) -> list[Any]:
+    if test.equals is not None:
+        known = sorted((v for v in test.equals if v != test.field.unknown), key=str)
+        unknown = [test.field.unknown] if test.field.unknown in test.equals else []
+        return [_word(test.field, v) for v in known + unknown]
+    assert test.low is not None and test.high is not None
+    return [_word(test.field, v) for v in dict.fromkeys((test.low, test.high))]
+
+
+def _observations(signal: str, tests: tuple[Test, ...]) -> Iterator[tuple[tuple[str, Any], ...]]:
+    names = [t.field.name for t in tests]
+    for values in itertools.product(*(_choices(t) for t in tests)):
+        fields = {n: v for n, v in zip(names, values, strict=True) if v is not None}
+        yield tuple(sorted({"signal": signal, **fields}.items()))
+
+
+def _solutions(condition: Condition, book: RuleBook) -> Iterator[_Partial]:
+    if isinstance(condition, Match):
+        for signal in sorted(book.signals_reached(condition)):
+            for observation in _observations(signal, condition.tests):
+                yield _Partial((observation,))
+    elif isinstance(condition, All):
+        yield from _joined(condition.all, book, _Partial())
+    elif isinstance(condition, Any_):
+        for child in condition.any:
+            yield from _solutions(child, book)
+    elif isinstance(condition, Not):
+        yield _Partial()  # satisfied by adding nothing; checked on the whole candidate
+    elif isinstance(condition, Count):
+        yield from _counted(condition, book)
+    else:
+        for values in itertools.product(*(_choices(t) for t in condition.tests)):
+            pairs = {t.field.name: v for t, v in zip(condition.tests, values, strict=True) if v is not None}
+            yield _Partial((), tuple(sorted(pairs.items())))
+
+
+def _joined(children: list[Condition], book: RuleBook, acc: _Partial) -> Iterator[_Partial]:
+    if not children:
+        yield acc
+        return
+    for part in itertools.islice(_solutions(children[0], book), _MAX_CANDIDATES):
+        merged = acc.merge(part)
+        if merged is not None:
+            yield from _joined(children[1:], book, merged)
+
+
+def _counted(condition: Count, book: RuleBook) -> Iterator[_Partial]:
+    signals = sorted(book.signals_reached(condition.count))
+    for start in range(len(signals) - condition.at_least + 1):
+        chosen = signals[start : start + condition.at_least]
+        observations = tuple(next(_observations(s, condition.count.tests)) for s in chosen)
+        yield _Partial(observations)
+
+
+def _scenario(partial: _Partial) -> Scenario | None:
+    try:
+        return Scenario.model_validate(
+            {**dict(partial.scenario), "observations": [dict(o) for o in partial.observations]}
+        )
+    except ValidationError:
+        return None
+
+
+def witness(rule: Rule, book: RuleBook) -> Scenario | None:
+    """A small scenario on which the rule's condition holds, or None if none was found."""
+    categories = {name: s.category for name, s in book.signals.items()}
+    for partial in itertools.islice(_solutions(rule.when, book), _MAX_CANDIDATES):
+        if not partial.observations:
+            continue
+        scenario = _scenario(partial)
+        if scenario is not None and evaluate(rule.when, encode(scenario, categories)).ok:
+            return scenario.model_copy(update={"id": f"witness:{rule.id}"})
+    return None
+
+
+def check_rulebook(engine: Engine) -> list[Problem]:
+    """Every rule has a witness, fires on durable_rules for it, and its template renders."""
+    book = engine.rulebook
+    categories = {name: s.category for name, s in book.signals.items()}
+    problems: list[Problem] = []
+    for rule in book.rules.values():
+        where = book.where(rule.id)
+        found = witness(rule, book)
+        if found is None:
+            problems.append(Problem(where, f"rule {rule.id}: no scenario makes it fire; are its conditions contradictory?"))
+            continue
+        if rule.id not in engine.fired(found):
+            problems.append(Problem(where, f"rule {rule.id}: durable_rules did not fire it on {found.model_dump_json()}"))
+            continue
+        try:
+            encoded = encode(found, categories)
+            engine.renderer.explanation(rule, encoded, sorted(evaluate(rule.when, encoded).cited))
+            guidance = engine.explain(found)
+            for fmt in ("text", "markdown", "html"):
+                engine.renderer.layout(guidance, fmt)  # type: ignore[arg-type]
+        except TherapySignalsError as error:
+            problems.append(Problem(where, f"rule {rule.id}: {error}"))
+    return problems

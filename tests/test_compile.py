@@ -1,0 +1,107 @@
+"""durable_rules and the Python evaluator agree on every rule, for every scenario.
+
+The feature rule base (tests/data/features) uses every form of the rule language,
+including negation of each form, so this exercises every path of the compiler.
+"""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from therapy_signals import Engine, Scenario
+from therapy_signals._evaluate import evaluate
+from therapy_signals._facts import encode
+from therapy_signals.strategies import scenarios
+
+
+def python_fired(engine: Engine, scenario: Scenario) -> frozenset[str]:
+    categories = {name: s.category for name, s in engine.rulebook.signals.items()}
+    encoded = encode(scenario, categories)
+    return frozenset(
+        rule_id for rule_id, rule in engine.rulebook.rules.items() if evaluate(rule.when, encoded).ok
+    )
+
+
+def test_feature_rules_agree(features_engine: Engine) -> None:
+    @given(scenarios(features_engine.rulebook, max_observations=5))
+    def check(scenario: Scenario) -> None:
+        assert features_engine.fired(scenario) == python_fired(features_engine, scenario)
+
+    check()
+
+
+def test_shipped_rules_agree(engine: Engine) -> None:
+    @given(scenarios(engine.rulebook, max_observations=6))
+    def check(scenario: Scenario) -> None:
+        assert engine.fired(scenario) == python_fired(engine, scenario)
+
+    check()
+
+
+def test_every_feature_rule_fires_somewhere(features_engine: Engine) -> None:
+    """The agreement test above is only meaningful if the rules do fire."""
+    seen: set[str] = set()
+
+    @given(st.data())
+    def collect(data: st.DataObject) -> None:
+        seen.update(features_engine.fired(data.draw(scenarios(features_engine.rulebook))))
+
+    collect()
+    assert seen == set(features_engine.rulebook.rules)
+
+
+def test_order_of_observations_does_not_change_absence(features_engine: Engine) -> None:
+    """The probe from DESIGN.md: absence across separate facts was order-dependent."""
+    d_outside = {"signal": "sig_d", "where": "outside_session"}
+    b = {"signal": "sig_b"}
+    first = features_engine.fired({"observations": [d_outside, b]})
+    second = features_engine.fired({"observations": [b, d_outside]})
+    assert "boundaries.d-join-not" not in first
+    assert first == second
+    assert "boundaries.d-join-not" in features_engine.fired({"observations": [d_outside]})
+
+
+def test_compiled_rule_shape(features_engine: Engine) -> None:
+    """One durable rule per alternative (here: the two settings), each a plain conjunction."""
+    names = sorted(n for n in features_engine.ruleset if n.startswith("boundaries.d-join-not#"))
+    assert names == ["boundaries.d-join-not#0", "boundaries.d-join-not#1"]
+    settings = []
+    for name in names:
+        compiled = features_engine.ruleset[name]
+        assert compiled["run"] == "boundaries.d-join-not"
+        parts = compiled["all"][0]["m"]["$and"]
+        assert [next(iter(p)) for p in parts] == ["$iany", "$iall", "setting"]
+        settings.append(parts[2]["setting"])
+    assert sorted(settings) == ["group", "individual"]
+
+
+def test_no_or_spans_two_properties(features_engine: Engine, engine: Engine) -> None:
+    """durable_rules mis-evaluates $or across properties; only padded $iall complements may."""
+
+    def props(expr: object) -> set[str]:
+        if isinstance(expr, dict):
+            found: set[str] = set()
+            for key, value in expr.items():
+                found |= props(value) if key.startswith("$") else {key}
+            return found
+        if isinstance(expr, list):
+            return set().union(*(props(e) for e in expr)) if expr else set()
+        return set()
+
+    def check(expr: object, inside_iall: bool) -> None:
+        if isinstance(expr, dict):
+            for key, value in expr.items():
+                if key == "$or" and not inside_iall:
+                    assert len(set().union(*(props(v) for v in value))) == 1, value
+                if key == "$or" and inside_iall:
+                    orders = {tuple(next(iter(a.values())).keys()) for v in value for a in v["$and"]}
+                    assert all(len(o) == 1 for o in orders)
+                check(value, inside_iall or key == "$iall")
+        elif isinstance(expr, list):
+            for item in expr:
+                check(item, inside_iall)
+
+    for eng in (features_engine, engine):
+        for rule in eng.ruleset.values():
+            check(rule["all"][0]["m"], inside_iall=False)
