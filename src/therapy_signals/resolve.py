@@ -3,7 +3,9 @@
 Supersession (docs/decisions/0003-supersession.md) runs in two passes:
 
 1. a ``normal`` finding gives way to any higher finding that shares an observation with
-   it, so no observation is ever both "normal" and "worth attention";
+   it, so no observation is ever both "normal" and "worth attention". A normal rule that
+   is a single observation match holds on each observation alone, so it only lets go of
+   the shared observations and stays for the rest;
 2. among what is left, a rule gives way to a rule that names it in ``supersedes`` when
    that rule rests on every observation it rests on.
 
@@ -14,10 +16,11 @@ explained by at least one finding.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ._evaluate import Outcome, evaluate
 from ._facts import EncodedScenario
+from .conditions import Match
 from .model import Category, Level
 from .rulebook import Rule, RuleBook
 
@@ -61,17 +64,21 @@ def _order(matched: Matched) -> tuple[int, int, str]:
 
 def _normal_pass(found: list[Matched]) -> tuple[list[Matched], list[Gave]]:
     higher = [m for m in found if m.rule.level > Level.normal]
+    covered = frozenset().union(*(h.outcome.cited for h in higher))
     kept: list[Matched] = []
     gave: list[Gave] = []
     for item in found:
-        if item.rule.level is not Level.normal:
+        shared = item.outcome.cited & covered
+        if item.rule.level is not Level.normal or not shared:
             kept.append(item)
             continue
-        over = next((h for h in higher if h.outcome.cited & item.outcome.cited), None)
-        if over is None:
-            kept.append(item)
-        else:
-            gave.append(Gave(item, over.rule, implicit=True))
+        rest = item.outcome.cited - covered
+        if rest and isinstance(item.rule.when, Match):
+            # A single match holds on each observation alone: keep it for the others.
+            kept.append(Matched(item.rule, replace(item.outcome, cited=rest)))
+            continue
+        over = next(h for h in higher if h.outcome.cited & shared)
+        gave.append(Gave(item, over.rule, implicit=True))
     return kept, gave
 
 

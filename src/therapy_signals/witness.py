@@ -73,34 +73,53 @@ def _observations(signal: str, tests: tuple[Test, ...]) -> Iterator[tuple[tuple[
         yield tuple(sorted({"signal": signal, **fields}.items()))
 
 
-def _solutions(condition: Condition, book: RuleBook) -> Iterator[_Partial]:
-    if isinstance(condition, Match):
+def _solutions(condition: Condition, book: RuleBook, negated: bool = False) -> Iterator[_Partial]:
+    if isinstance(condition, Not):
+        yield from _solutions(condition.not_, book, not negated)
+    elif isinstance(condition, All | Any_):
+        children = condition.all if isinstance(condition, All) else condition.any
+        if isinstance(condition, All) != negated:
+            yield from _joined(children, book, _Partial(), negated)
+        else:
+            for child in children:
+                yield from _solutions(child, book, negated)
+    elif negated and isinstance(condition, Match | Count):
+        yield _Partial()  # satisfied by adding nothing; checked on the whole candidate
+    elif isinstance(condition, Match):
         for signal in sorted(book.signals_reached(condition)):
             for observation in _observations(signal, condition.tests):
                 yield _Partial((observation,))
-    elif isinstance(condition, All):
-        yield from _joined(condition.all, book, _Partial())
-    elif isinstance(condition, Any_):
-        for child in condition.any:
-            yield from _solutions(child, book)
-    elif isinstance(condition, Not):
-        yield _Partial()  # satisfied by adding nothing; checked on the whole candidate
     elif isinstance(condition, Count):
         yield from _counted(condition, book)
     else:
-        for values in itertools.product(*(_choices(t) for t in condition.tests)):
+        choose = _avoid if negated else _choices
+        for values in itertools.product(*(choose(t) for t in condition.tests)):
             pairs = {t.field.name: v for t, v in zip(condition.tests, values, strict=True) if v is not None}
             yield _Partial((), tuple(sorted(pairs.items())))
 
 
-def _joined(children: list[Condition], book: RuleBook, acc: _Partial) -> Iterator[_Partial]:
+def _avoid(test: Test) -> list[Any]:
+    """Values (None for "not given") that fail the test."""
+    spec = test.field
+    if spec.kind == "ordinal":
+        candidates: list[Encoded] = [spec.unknown, *range(1, len(spec.values) + 1)]
+    elif spec.kind == "number":
+        candidates = [spec.unknown, spec.low, spec.high]
+    elif spec.kind == "bool":
+        candidates = [spec.unknown, "true", "false"]
+    else:
+        candidates = [spec.unknown, *spec.values]
+    return [_word(spec, v) for v in candidates if not test.passes(v)]
+
+
+def _joined(children: list[Condition], book: RuleBook, acc: _Partial, negated: bool = False) -> Iterator[_Partial]:
     if not children:
         yield acc
         return
-    for part in itertools.islice(_solutions(children[0], book), _MAX_CANDIDATES):
+    for part in itertools.islice(_solutions(children[0], book, negated), _MAX_CANDIDATES):
         merged = acc.merge(part)
         if merged is not None:
-            yield from _joined(children[1:], book, merged)
+            yield from _joined(children[1:], book, merged, negated)
 
 
 def _counted(condition: Count, book: RuleBook) -> Iterator[_Partial]:

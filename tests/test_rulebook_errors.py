@@ -1,0 +1,138 @@
+"""A rule base with a mistake fails to load, and the error names file:line and the fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from therapy_signals import Engine, RuleBookError, load_rulebook
+
+
+def load_error(folder: Path) -> str:
+    with pytest.raises(RuleBookError) as caught:
+        load_rulebook(folder)
+    return str(caught.value)
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1))
+
+
+@pytest.fixture
+def features(tmp_path: Path, features_dir: Path) -> Path:
+    import shutil
+
+    return Path(shutil.copytree(features_dir, tmp_path / "rules"))
+
+
+def test_features_load(features: Path) -> None:
+    assert len(load_rulebook(features).rules) == 17
+
+
+def test_typo_in_a_level_names_file_line_and_choices(features: Path) -> None:
+    edit(features / "rules.yaml", "level: discuss\n    when: {signal: sig_a, frequency", "level: discus\n    when: {signal: sig_a, frequency")
+    message = load_error(features)
+    assert f"{features / 'rules.yaml'}:10: rules[5].level:" in message
+    assert "'normal', 'discuss', 'concern', 'serious' or 'urgent'" in message
+
+
+def test_unknown_signal_in_a_rule_suggests(features: Path) -> None:
+    edit(features / "rules.yaml", "when: {signal: sig_c}", "when: {signal: sig_cc}")
+    message = load_error(features)
+    assert "rules.yaml:4: rule dependency.c: signal 'sig_cc' is not in signals.yaml; did you mean 'sig_c'" in message
+
+
+def test_unknown_context_value_lists_choices(features: Path) -> None:
+    edit(features / "rules.yaml", "frequency: {at_least: occasionally", "frequency: {at_least: sometimes")
+    message = load_error(features)
+    assert "rules.yaml:" in message and "'sometimes' is not allowed; use once, occasionally, often, constantly" in message
+
+
+def test_missing_template_and_reference(features: Path) -> None:
+    edit(features / "rules.yaml", "explain: t.j2, references: [test#source]}", "explain: u.j2, references: [test#sourc]}")
+    message = load_error(features)
+    assert "template 'u.j2' is missing for locale 'en'" in message
+    assert "reference 'test#sourc' is not in sources.yaml; did you mean 'test#source'" in message
+
+
+def test_duplicate_rule_id_names_both_places(features: Path) -> None:
+    edit(features / "rules.yaml", "id: everyday.a-range", "id: everyday.a")
+    message = load_error(features)
+    assert "duplicate rule id 'everyday.a', first at" in message
+
+
+def test_id_must_carry_its_category(features: Path) -> None:
+    edit(features / "rules.yaml", "id: everyday.a-range", "id: healthy.a-range")
+    assert "id must start with its category, 'everyday.'" in load_error(features)
+
+
+def test_supersession_may_not_lower(features: Path) -> None:
+    edit(features / "rules.yaml", "supersedes: [dependency.c]", "supersedes: [safety.f-urgent]")
+    assert "supersession may never lower a level" in load_error(features)
+
+
+def test_not_may_not_name_a_concern(features: Path) -> None:
+    edit(features / "rules.yaml", "- not: {signal: sig_b}", "- not: {signal: sig_c}")
+    assert "'not' may only name everyday or healthy signals, but reaches sig_c" in load_error(features)
+
+
+def test_a_safety_signal_is_never_normal(features: Path) -> None:
+    edit(features / "rules.yaml", "when: {signal: sig_a}", "when: {signal: [sig_a, sig_f]}")
+    assert "a 'normal' rule may not match safety signals (sig_f)" in load_error(features)
+    edit(features / "rules.yaml", "when: {signal: [sig_a, sig_f]}", "when: {signal: sig_a}")
+    edit(features / "rules.yaml", "category: safety, level: concern", "category: safety, level: discuss")
+    message = load_error(features)
+    assert "a safety rule must be at least 'concern'" in message
+    assert "safety signal 'sig_f' needs a rule at 'concern' or above" in message
+
+
+def test_every_signal_needs_a_presence_rule(features: Path) -> None:
+    edit(features / "rules.yaml", "when: {signal: sig_b}", "when: {signal: sig_b, frequency: once}")
+    assert "signal 'sig_b' has no rule that fires on it alone" in load_error(features)
+
+
+def test_yaml_syntax_error_names_the_line(features: Path) -> None:
+    (features / "more.yaml").write_text("rules:\n  - id: everyday.x\n    title: [unclosed\n")
+    assert f"{features / 'more.yaml'}:" in load_error(features)
+
+
+def test_non_utf8_rule_file(features: Path) -> None:
+    (features / "more.yaml").write_bytes(b"rules:\n  - id: \xff\n")
+    assert "not UTF-8" in load_error(features)
+
+
+def test_empty_condition_and_bad_range(features: Path) -> None:
+    edit(features / "rules.yaml", "duration: {at_most: weeks}", "duration: {at_least: years, at_most: weeks}")
+    assert "at_least is above at_most" in load_error(features)
+
+
+def test_range_on_a_nominal_field(features: Path) -> None:
+    edit(features / "rules.yaml", "initiated_by: [therapist, unknown]", "initiated_by: {at_least: therapist}")
+    assert "at_least/at_most only work on ordered fields" in load_error(features)
+
+
+def test_count_under_not_is_refused(features: Path) -> None:
+    edit(features / "rules.yaml", "when: {count: {category: boundaries}, at_least: 2}", "when: {all: [{signal: sig_a}, {not: {count: {category: healthy}, at_least: 2}}]}")
+    edit(features / "rules.yaml", "category: boundaries\n    level: concern\n    when: {all", "category: everyday\n    level: concern\n    when: {all")
+    assert "a count may not sit under 'not'" in load_error(features)
+
+
+def test_missing_folder(tmp_path: Path) -> None:
+    assert "not a folder" in load_error(tmp_path / "nowhere")
+
+
+def test_resources_override_must_cover_named_ones(features_dir: Path) -> None:
+    with pytest.raises(RuleBookError, match="rules name resources you did not give: line"):
+        Engine(features_dir, resources=[{"id": "other", "name": "Other", "contact": "x", "levels": ["urgent"]}])
+
+
+def test_broken_template_is_reported_by_name(features: Path) -> None:
+    from therapy_signals import RenderError
+
+    (features / "templates" / "en" / "t.j2").write_text("{{ rule.nope }}")
+    engine = Engine(features)
+    with pytest.raises(RenderError, match=r"t\.j2 \(rule everyday\.a[a-z-]*\): .dict object. has no attribute .nope."):
+        engine.explain({"observations": [{"signal": "sig_a"}]})
