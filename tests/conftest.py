@@ -16,9 +16,7 @@ EXAMPLES = ROOT / "examples"
 FEATURES = Path(__file__).parent / "data" / "features"
 GUIDE = ROOT.parent / "shared" / "guide" / "therapist-relationship-issues.txt"
 
-settings.register_profile(
-    "default", max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+settings.register_profile("default", max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("default")
 
 

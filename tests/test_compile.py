@@ -18,9 +18,7 @@ from therapy_signals.witness import witness
 def python_fired(engine: Engine, scenario: Scenario) -> frozenset[str]:
     categories = {name: s.category for name, s in engine.rulebook.signals.items()}
     encoded = encode(scenario, categories)
-    return frozenset(
-        rule_id for rule_id, rule in engine.rulebook.rules.items() if evaluate(rule.when, encoded).ok
-    )
+    return frozenset(rule_id for rule_id, rule in engine.rulebook.rules.items() if evaluate(rule.when, encoded).ok)
 
 
 def test_feature_rules_agree(features_engine: Engine) -> None:

@@ -60,7 +60,12 @@ def signature(guidance: Guidance) -> tuple[object, ...]:
         f.rule_id: sorted(guidance.observations[i].model_dump_json() for i in f.because.observations)
         for f in guidance.findings
     }
-    return (guidance.level, [f.rule_id for f in guidance.findings], cited, sorted(s.rule_id for s in guidance.superseded))
+    return (
+        guidance.level,
+        [f.rule_id for f in guidance.findings],
+        cited,
+        sorted(s.rule_id for s in guidance.superseded),
+    )
 
 
 @given(st.data())
@@ -81,7 +86,10 @@ def test_rendered_text_is_clean(engine: Engine, scenario: Scenario) -> None:
     guidance = engine.explain(scenario)
     for finding in guidance.findings:
         assert finding.explanation, finding.rule_id
-        assert not TEMPLATE_DEBRIS.search(finding.explanation), (finding.rule_id, finding.explanation)
+        assert not TEMPLATE_DEBRIS.search(finding.explanation), (
+            finding.rule_id,
+            finding.explanation,
+        )
     for text in (guidance.to_text(), guidance.to_markdown(), guidance.to_html()):
         assert not TEMPLATE_DEBRIS.search(text.replace("unknown field", "")), text
 

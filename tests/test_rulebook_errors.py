@@ -33,7 +33,11 @@ def test_features_load(features: Path) -> None:
 
 
 def test_typo_in_a_level_names_file_line_and_choices(features: Path) -> None:
-    edit(features / "rules.yaml", "level: discuss\n    when: {signal: sig_a, frequency", "level: discus\n    when: {signal: sig_a, frequency")
+    edit(
+        features / "rules.yaml",
+        "level: discuss\n    when: {signal: sig_a, frequency",
+        "level: discus\n    when: {signal: sig_a, frequency",
+    )
     message = load_error(features)
     assert f"{features / 'rules.yaml'}:10: rules[5].level:" in message
     assert "'normal', 'discuss', 'concern', 'serious' or 'urgent'" in message
@@ -46,13 +50,23 @@ def test_unknown_signal_in_a_rule_suggests(features: Path) -> None:
 
 
 def test_unknown_context_value_lists_choices(features: Path) -> None:
-    edit(features / "rules.yaml", "frequency: {at_least: occasionally", "frequency: {at_least: sometimes")
+    edit(
+        features / "rules.yaml",
+        "frequency: {at_least: occasionally",
+        "frequency: {at_least: sometimes",
+    )
     message = load_error(features)
-    assert "rules.yaml:" in message and "'sometimes' is not allowed; use once, occasionally, often, constantly" in message
+    assert (
+        "rules.yaml:" in message and "'sometimes' is not allowed; use once, occasionally, often, constantly" in message
+    )
 
 
 def test_missing_template_and_reference(features: Path) -> None:
-    edit(features / "rules.yaml", "explain: t.j2, references: [test#source]}", "explain: u.j2, references: [test#sourc]}")
+    edit(
+        features / "rules.yaml",
+        "explain: t.j2, references: [test#source]}",
+        "explain: u.j2, references: [test#sourc]}",
+    )
     message = load_error(features)
     assert "template 'u.j2' is missing for locale 'en'" in message
     assert "reference 'test#sourc' is not in sources.yaml; did you mean 'test#source'" in message
@@ -83,7 +97,11 @@ def test_a_safety_signal_is_never_normal(features: Path) -> None:
     edit(features / "rules.yaml", "when: {signal: sig_a}", "when: {signal: [sig_a, sig_f]}")
     assert "a 'normal' rule may not match safety signals (sig_f)" in load_error(features)
     edit(features / "rules.yaml", "when: {signal: [sig_a, sig_f]}", "when: {signal: sig_a}")
-    edit(features / "rules.yaml", "category: safety, level: concern", "category: safety, level: discuss")
+    edit(
+        features / "rules.yaml",
+        "category: safety, level: concern",
+        "category: safety, level: discuss",
+    )
     message = load_error(features)
     assert "a safety rule must be at least 'concern'" in message
     assert "safety signal 'sig_f' needs a rule at 'concern' or above" in message
@@ -105,18 +123,34 @@ def test_non_utf8_rule_file(features: Path) -> None:
 
 
 def test_empty_condition_and_bad_range(features: Path) -> None:
-    edit(features / "rules.yaml", "duration: {at_most: weeks}", "duration: {at_least: years, at_most: weeks}")
+    edit(
+        features / "rules.yaml",
+        "duration: {at_most: weeks}",
+        "duration: {at_least: years, at_most: weeks}",
+    )
     assert "at_least is above at_most" in load_error(features)
 
 
 def test_range_on_a_nominal_field(features: Path) -> None:
-    edit(features / "rules.yaml", "initiated_by: [therapist, unknown]", "initiated_by: {at_least: therapist}")
+    edit(
+        features / "rules.yaml",
+        "initiated_by: [therapist, unknown]",
+        "initiated_by: {at_least: therapist}",
+    )
     assert "at_least/at_most only work on ordered fields" in load_error(features)
 
 
 def test_count_under_not_is_refused(features: Path) -> None:
-    edit(features / "rules.yaml", "when: {count: {category: boundaries}, at_least: 2}", "when: {all: [{signal: sig_a}, {not: {count: {category: healthy}, at_least: 2}}]}")
-    edit(features / "rules.yaml", "category: boundaries\n    level: concern\n    when: {all", "category: everyday\n    level: concern\n    when: {all")
+    edit(
+        features / "rules.yaml",
+        "when: {count: {category: boundaries}, at_least: 2}",
+        "when: {all: [{signal: sig_a}, {not: {count: {category: healthy}, at_least: 2}}]}",
+    )
+    edit(
+        features / "rules.yaml",
+        "category: boundaries\n    level: concern\n    when: {all",
+        "category: everyday\n    level: concern\n    when: {all",
+    )
     assert "a count may not sit under 'not'" in load_error(features)
 
 
@@ -126,7 +160,10 @@ def test_missing_folder(tmp_path: Path) -> None:
 
 def test_resources_override_must_cover_named_ones(features_dir: Path) -> None:
     with pytest.raises(RuleBookError, match="rules name resources you did not give: line"):
-        Engine(features_dir, resources=[{"id": "other", "name": "Other", "contact": "x", "levels": ["urgent"]}])
+        Engine(
+            features_dir,
+            resources=[{"id": "other", "name": "Other", "contact": "x", "levels": ["urgent"]}],
+        )
 
 
 def test_broken_template_is_reported_by_name(features: Path) -> None:
@@ -134,5 +171,8 @@ def test_broken_template_is_reported_by_name(features: Path) -> None:
 
     (features / "templates" / "en" / "t.j2").write_text("{{ rule.nope }}")
     engine = Engine(features)
-    with pytest.raises(RenderError, match=r"t\.j2 \(rule everyday\.a[a-z-]*\): .dict object. has no attribute .nope."):
+    with pytest.raises(
+        RenderError,
+        match=r"t\.j2 \(rule everyday\.a[a-z-]*\): .dict object. has no attribute .nope.",
+    ):
         engine.explain({"observations": [{"signal": "sig_a"}]})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from therapy_signals import Engine, InputError, ScenarioError, Scenario
+from therapy_signals import Engine, InputError, Scenario, ScenarioError
 
 
 def problems(engine: Engine, data: object) -> list[str]:
@@ -34,7 +34,10 @@ def test_wrong_enum_value_lists_the_allowed_ones(features_engine: Engine) -> Non
 def test_wrong_type_and_out_of_range(features_engine: Engine) -> None:
     found = problems(
         features_engine,
-        {"sessions": -1, "observations": [{"signal": "sig_a", "raised": "perhaps", "months_after_ending": 5000}]},
+        {
+            "sessions": -1,
+            "observations": [{"signal": "sig_a", "raised": "perhaps", "months_after_ending": 5000}],
+        },
     )
     paths = sorted(p.split(":")[0] for p in found)
     assert paths == ["observations[0].months_after_ending", "observations[0].raised", "sessions"]
@@ -58,13 +61,17 @@ def test_empty_and_missing_observations(features_engine: Engine) -> None:
 
 
 def test_duplicate_observation_names_both_indexes(features_engine: Engine) -> None:
-    (found,) = problems(features_engine, {"observations": [{"signal": "sig_a"}, {"signal": "sig_b"}, {"signal": "sig_a"}]})
+    (found,) = problems(
+        features_engine,
+        {"observations": [{"signal": "sig_a"}, {"signal": "sig_b"}, {"signal": "sig_a"}]},
+    )
     assert "observations 0 and 2 are identical" in found
 
 
 def test_response_with_raised_false(features_engine: Engine) -> None:
     (found,) = problems(
-        features_engine, {"observations": [{"signal": "sig_a", "raised": False, "response": "repaired"}]}
+        features_engine,
+        {"observations": [{"signal": "sig_a", "raised": False, "response": "repaired"}]},
     )
     assert "raised is false" in found
 

@@ -26,7 +26,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ._fields import OBSERVATION_FIELDS
-from .conditions import All, Any_, Condition, Count, Match, Not, ScenarioTest, Test
+from .conditions import All, AnyOf, Condition, Count, Match, Not, ScenarioTest, Test
 
 Expr = dict[str, Any]
 Branch = list[Expr]
@@ -126,7 +126,7 @@ def branches(condition: Condition, count_key: CountKey, negated: bool = False) -
     """The condition (or its complement) as alternatives of conjunctions of durable atoms."""
     if isinstance(condition, Not):
         return branches(condition.not_, count_key, not negated)
-    if isinstance(condition, All | Any_):
+    if isinstance(condition, All | AnyOf):
         children = condition.all if isinstance(condition, All) else condition.any
         parts = [branches(c, count_key, negated) for c in children]
         conjunctive = isinstance(condition, All) != negated

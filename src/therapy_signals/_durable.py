@@ -8,6 +8,7 @@ durable_rules has no locks, so every call into the Host happens under this backe
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import itertools
 import sys
@@ -38,7 +39,7 @@ def _import_durable() -> tuple[type[Any], type[Exception]]:
 
 
 def _host_class(base: type[Any]) -> type[Any]:
-    class QuietHost(base):  # type: ignore[valid-type, misc]
+    class QuietHost(base):  # type: ignore[misc]
         def __init__(self, action: Callable[[str], Callable[[Any], None]]) -> None:
             self._make_action = action
             super().__init__()
@@ -86,15 +87,13 @@ class DurableBackend:
             return frozenset(self._fired)
 
     def _delete(self, sid: str) -> None:
-        try:
+        with contextlib.suppress(Exception):
             self._host.delete_state(self.name, sid)
-        except Exception:  # noqa: BLE001 - a sid with no state left is already clean
-            pass
 
     def state_size(self, sid: str) -> int:
         """How many facts a sid still holds (0 once deleted); used by tests of cleanup."""
         with self._lock:
             try:
                 return len(self._host.get_facts(self.name, sid))
-            except Exception:  # noqa: BLE001 - durable raises for an unknown sid
+            except Exception:
                 return 0

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from ._facts import EncodedScenario
 from ._fields import Encoded
-from .conditions import All, Any_, Condition, Count, Match, Not, ScenarioTest
+from .conditions import All, AnyOf, Condition, Count, Match, Not, ScenarioTest
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ def describe(condition: Condition) -> str:
         return f"some observation where {condition.describe()}"
     if isinstance(condition, All):
         return "(" + " and ".join(describe(c) for c in condition.all) + ")"
-    if isinstance(condition, Any_):
+    if isinstance(condition, AnyOf):
         return "(" + " or ".join(describe(c) for c in condition.any) + ")"
     if isinstance(condition, Not):
         inner = condition.not_
@@ -58,13 +58,11 @@ def describe(condition: Condition) -> str:
 def evaluate(condition: Condition, encoded: EncodedScenario) -> Outcome:
     """Whether the condition holds, with the observations and conditions behind it."""
     if isinstance(condition, Match):
-        cited = frozenset(
-            i for i, o in enumerate(encoded.observations) if observation_matches(condition, o)
-        )
+        cited = frozenset(i for i, o in enumerate(encoded.observations) if observation_matches(condition, o))
         return Outcome(bool(cited), cited, (describe(condition),) if cited else ())
     if isinstance(condition, All):
         return _all(condition, encoded)
-    if isinstance(condition, Any_):
+    if isinstance(condition, AnyOf):
         return _any(condition, encoded)
     if isinstance(condition, Not):
         inner = evaluate(condition.not_, encoded)
@@ -86,7 +84,7 @@ def _all(condition: All, encoded: EncodedScenario) -> Outcome:
     return Outcome(True, frozenset(cited), tuple(held))
 
 
-def _any(condition: Any_, encoded: EncodedScenario) -> Outcome:
+def _any(condition: AnyOf, encoded: EncodedScenario) -> Outcome:
     outcomes = [o for o in (evaluate(c, encoded) for c in condition.any) if o.ok]
     if not outcomes:
         return Outcome(False)
@@ -97,9 +95,7 @@ def _any(condition: Any_, encoded: EncodedScenario) -> Outcome:
 def _count(condition: Count, encoded: EncodedScenario) -> Outcome:
     if count_distinct(condition.count, encoded) < condition.at_least:
         return Outcome(False)
-    cited = frozenset(
-        i for i, o in enumerate(encoded.observations) if observation_matches(condition.count, o)
-    )
+    cited = frozenset(i for i, o in enumerate(encoded.observations) if observation_matches(condition.count, o))
     return Outcome(True, cited, (describe(condition),))
 
 

@@ -21,5 +21,10 @@ def default_rules_dir() -> Path:
         if (candidate / "rulebook.yaml").is_file():
             return candidate
     raise RuleBookError(
-        [Problem(str(candidates[0]), f"no rule base found here nor in {candidates[1]}; reinstall the package or set {ENV_VAR}")]
+        [
+            Problem(
+                str(candidates[0]),
+                f"no rule base found here nor in {candidates[1]}; reinstall the package or set {ENV_VAR}",
+            )
+        ]
     )

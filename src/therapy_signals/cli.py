@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -42,14 +42,14 @@ RulesOption = Annotated[
 ]
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     text = "text"
     markdown = "markdown"
     json = "json"
     html = "html"
 
 
-class SchemaName(str, Enum):
+class SchemaName(StrEnum):
     scenario = "scenario"
     guidance = "guidance"
 
@@ -68,7 +68,8 @@ def _version(value: bool) -> None:
 @app.callback()
 def _main(
     version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit."),
     ] = False,
 ) -> None:
     """Is this normal? Explained guidance about therapist-client relationships."""
@@ -142,11 +143,23 @@ def rules_list(
     except TherapySignalsError as error:
         _fail(error)
     chosen = [
-        r for r in book.rules.values() if (category is None or r.category is category) and (level is None or r.level is level)
+        r
+        for r in book.rules.values()
+        if (category is None or r.category is category) and (level is None or r.level is level)
     ]
     if as_json:
         for rule in chosen:
-            sys.stdout.write(json.dumps({"id": rule.id, "level": rule.level.value, "category": rule.category.value, "title": rule.title}) + "\n")
+            sys.stdout.write(
+                json.dumps(
+                    {
+                        "id": rule.id,
+                        "level": rule.level.value,
+                        "category": rule.category.value,
+                        "title": rule.title,
+                    }
+                )
+                + "\n"
+            )
         return
     table = Table("id", "level", "category", "title", title=f"{book.name} {book.version}: {len(chosen)} rules")
     for rule in chosen:
@@ -168,7 +181,10 @@ def rules_show(
     except TherapySignalsError as error:
         _fail(error)
     _out.print(f"[bold]{rule.id}[/]  ({book.where(rule.id)})", highlight=False)
-    _out.print(f"{rule.title}\nlevel: {rule.level.value}   category: {rule.category.value}", highlight=False)
+    _out.print(
+        f"{rule.title}\nlevel: {rule.level.value}   category: {rule.category.value}",
+        highlight=False,
+    )
     _out.print(f"when: {describe(rule.when)}", highlight=False)
     _out.print(f"normal when: {rule.normal_when}", highlight=False)
     for line in rule.say:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Annotated, Any, Union
+from typing import Annotated, Any
 
 from pydantic import (
     BaseModel,
@@ -32,7 +32,7 @@ from pydantic import (
 from ._fields import OBSERVATION_FIELDS, SCENARIO_FIELDS, Encoded, FieldSpec
 from .model import Category
 
-__all__ = ["All", "Any_", "Bounds", "Condition", "Count", "Match", "Not", "ScenarioTest", "Test"]
+__all__ = ["All", "AnyOf", "Bounds", "Condition", "Count", "Match", "Not", "ScenarioTest", "Test"]
 
 Scalar = str | int | bool
 _STRICT = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
@@ -217,7 +217,7 @@ class All(BaseModel):
     all: Annotated[list[Condition], Field(min_length=1)]
 
 
-class Any_(BaseModel):
+class AnyOf(BaseModel):
     """True when at least one condition is true."""
 
     model_config = _STRICT
@@ -236,7 +236,7 @@ class Not(BaseModel):
 def _kind(value: Any) -> str:
     keys = set(value) if isinstance(value, dict) else set(type(value).model_fields)
     if isinstance(value, BaseModel):
-        return {All: "all", Any_: "any", Not: "not", Count: "count", ScenarioTest: "scenario"}.get(
+        return {All: "all", AnyOf: "any", Not: "not", Count: "count", ScenarioTest: "scenario"}.get(
             type(value), "match"
         )
     for key in ("all", "any", "not", "count"):
@@ -248,19 +248,17 @@ def _kind(value: Any) -> str:
 
 
 Condition = Annotated[
-    Union[
-        Annotated[All, Tag("all")],
-        Annotated[Any_, Tag("any")],
-        Annotated[Not, Tag("not")],
-        Annotated[Count, Tag("count")],
-        Annotated[ScenarioTest, Tag("scenario")],
-        Annotated[Match, Tag("match")],
-    ],
+    Annotated[All, Tag("all")]
+    | Annotated[AnyOf, Tag("any")]
+    | Annotated[Not, Tag("not")]
+    | Annotated[Count, Tag("count")]
+    | Annotated[ScenarioTest, Tag("scenario")]
+    | Annotated[Match, Tag("match")],
     Discriminator(_kind),
 ]
 
 All.model_rebuild()
-Any_.model_rebuild()
+AnyOf.model_rebuild()
 Not.model_rebuild()
 
 
@@ -270,7 +268,7 @@ def walk(condition: Condition, negated: bool = False) -> Iterator[tuple[Conditio
     if isinstance(condition, All):
         for child in condition.all:
             yield from walk(child, negated)
-    elif isinstance(condition, Any_):
+    elif isinstance(condition, AnyOf):
         for child in condition.any:
             yield from walk(child, negated)
     elif isinstance(condition, Not):

@@ -116,7 +116,10 @@ class Engine:
             except ValidationError as error:
                 raise ScenarioError([_problem(e) for e in error.errors(include_url=False)]) from None
         unknown = [
-            Problem(f"observations[{i}].signal", f"{o.signal!r} is not a known signal{self._hint(o.signal)}")
+            Problem(
+                f"observations[{i}].signal",
+                f"{o.signal!r} is not a known signal{self._hint(o.signal)}",
+            )
             for i, o in enumerate(parsed.observations)
             if o.signal not in self.rulebook.signals
         ]
@@ -166,9 +169,7 @@ class Engine:
 
     # -- output --------------------------------------------------------------------------
 
-    def _guidance(
-        self, scenario: Scenario, encoded: EncodedScenario, resolution: Resolution, render: bool
-    ) -> Guidance:
+    def _guidance(self, scenario: Scenario, encoded: EncodedScenario, resolution: Resolution, render: bool) -> Guidance:
         strings = self.renderer.strings
         findings = [self._finding(m.rule, m.outcome, encoded, render) for m in resolution.findings]
         superseded = [

@@ -37,7 +37,7 @@ class Problem:
         return f"{self.where}: {self.message}" if self.where else self.message
 
 
-class _Problems(TherapySignalsError):
+class _ProblemsError(TherapySignalsError):
     headline = "invalid input"
 
     def __init__(self, problems: Sequence[Problem], source: str | None = None) -> None:
@@ -53,13 +53,13 @@ class _Problems(TherapySignalsError):
         return "\n".join(lines)
 
 
-class ScenarioError(_Problems, ValueError):
+class ScenarioError(_ProblemsError, ValueError):
     """A scenario failed validation; ``problems`` lists each field path and what is allowed."""
 
     headline = "invalid scenario"
 
 
-class RuleBookError(_Problems):
+class RuleBookError(_ProblemsError):
     """A rule, signal, source or template file is wrong; each problem names file:line."""
 
     headline = "invalid rule base"

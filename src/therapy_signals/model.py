@@ -6,7 +6,7 @@ error that names the field, never a silently ignored key.
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
@@ -36,7 +36,7 @@ __all__ = [
 ]
 
 
-class _Ordered(str, Enum):
+class _Ordered(StrEnum):
     """A string enum whose members compare by declaration order."""
 
     @property
@@ -75,7 +75,7 @@ class Level(_Ordered):
     urgent = "urgent"
 
 
-class Category(str, Enum):
+class Category(StrEnum):
     """The area of the therapeutic relationship a signal or rule belongs to."""
 
     everyday = "everyday"
@@ -117,7 +117,7 @@ class Impact(_Ordered):
     severe = "severe"
 
 
-class Initiator(str, Enum):
+class Initiator(StrEnum):
     """Who started it."""
 
     client = "client"
@@ -125,7 +125,7 @@ class Initiator(str, Enum):
     mutual = "mutual"
 
 
-class Where(str, Enum):
+class Where(StrEnum):
     """Where it happened."""
 
     in_session = "in_session"
@@ -133,7 +133,7 @@ class Where(str, Enum):
     online = "online"
 
 
-class Response(str, Enum):
+class Response(StrEnum):
     """How the therapist responded when the client raised it."""
 
     repaired = "repaired"
@@ -143,7 +143,7 @@ class Response(str, Enum):
     retaliated = "retaliated"
 
 
-class Setting(str, Enum):
+class Setting(StrEnum):
     """The format of therapy."""
 
     individual = "individual"
@@ -205,9 +205,7 @@ class Scenario(BaseModel):
         None, description="Your identifier for this scenario; echoed in the guidance."
     )
     setting: Setting = Field(Setting.individual, description="The format of therapy.")
-    sessions: Annotated[int, Field(ge=0, le=10000)] | None = Field(
-        None, description="How many sessions so far."
-    )
+    sessions: Annotated[int, Field(ge=0, le=10000)] | None = Field(None, description="How many sessions so far.")
     observations: Annotated[list[Observation], Field(min_length=1, max_length=100)] = Field(
         ..., description="What the client noticed; at least one."
     )
@@ -307,9 +305,7 @@ class Guidance(BaseModel):
     findings: list[Finding] = Field(min_length=1)
     superseded: list[Superseded] = Field(default_factory=list)
     steps: list[str] = Field(default_factory=list, description="Next steps for the overall level.")
-    resources: list[Resource] = Field(
-        default_factory=list, description="Shown first for serious and urgent guidance."
-    )
+    resources: list[Resource] = Field(default_factory=list, description="Shown first for serious and urgent guidance.")
     disclaimer: str
     locale: str
     rulebook: RuleBookInfo

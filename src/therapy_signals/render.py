@@ -30,7 +30,11 @@ if TYPE_CHECKING:
 __all__ = ["Renderer", "Strings", "default_renderer"]
 
 Format = Literal["text", "markdown", "html"]
-_LAYOUTS: dict[str, str] = {"text": "guidance.txt.j2", "markdown": "guidance.md.j2", "html": "guidance.html.j2"}
+_LAYOUTS: dict[str, str] = {
+    "text": "guidance.txt.j2",
+    "markdown": "guidance.md.j2",
+    "html": "guidance.html.j2",
+}
 _SPACES = re.compile(r"[ \t]*\n[ \t]*|[ \t]{2,}")
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~])")
 
@@ -94,7 +98,10 @@ class Renderer:
             return Strings.model_validate(raw)
         except ValidationError as error:
             problems = [
-                Problem(f"{path}:{_yaml.line_of(raw, e['loc'])}", f"{'.'.join(map(str, e['loc']))}: {e['msg']}")
+                Problem(
+                    f"{path}:{_yaml.line_of(raw, e['loc'])}",
+                    f"{'.'.join(map(str, e['loc']))}: {e['msg']}",
+                )
                 for e in error.errors(include_url=False)
             ]
             raise RuleBookError(problems) from None
@@ -112,7 +119,12 @@ class Renderer:
     def explanation(self, rule: Rule, encoded: EncodedScenario, cited: Sequence[int]) -> str:
         """The rule's explanation for the observations it rests on, whitespace tidied."""
         context = {
-            "rule": {"id": rule.id, "title": rule.title, "level": rule.level.value, "category": rule.category.value},
+            "rule": {
+                "id": rule.id,
+                "title": rule.title,
+                "level": rule.level.value,
+                "category": rule.category.value,
+            },
             "observations": [self._observation(encoded.observations[i]) for i in cited],
             **{name: self._value(encoded.scenario[name], name, SCENARIO_FIELDS) for name in SCENARIO_FIELDS},
         }

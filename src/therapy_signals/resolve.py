@@ -26,7 +26,13 @@ from .rulebook import Rule, RuleBook
 
 __all__ = ["Matched", "Resolution", "resolve"]
 
-CATEGORY_ORDER = (Category.safety, Category.boundaries, Category.dependency, Category.everyday, Category.healthy)
+CATEGORY_ORDER = (
+    Category.safety,
+    Category.boundaries,
+    Category.dependency,
+    Category.everyday,
+    Category.healthy,
+)
 
 
 @dataclass(frozen=True)

@@ -28,15 +28,21 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from . import _yaml
-from ._paths import default_rules_dir
 from ._fields import SCENARIO_FIELDS
+from ._paths import default_rules_dir
 from .conditions import Condition, Count, Match, walk
 from .errors import Problem, RuleBookError, UnknownRuleError
 from .model import Category, Level
 
 __all__ = ["Meta", "ResourceDef", "Rule", "RuleBook", "SignalDef", "SourceDef", "load_rulebook"]
 
-RESERVED_FILES = {"rulebook.yaml", "signals.yaml", "sources.yaml", "resources.yaml", "guide-map.yaml"}
+RESERVED_FILES = {
+    "rulebook.yaml",
+    "signals.yaml",
+    "sources.yaml",
+    "resources.yaml",
+    "guide-map.yaml",
+}
 _STRICT = ConfigDict(extra="forbid", frozen=True)
 MAX_FACT_PROPERTIES = 255  # durable_rules' limit per message
 _ID = r"^[a-z][a-z0-9]*(?:\.[a-z0-9]+(?:-[a-z0-9]+)*)+$"
@@ -155,7 +161,16 @@ def _validate(model: type[BaseModel], data: Any, path: Path) -> Any:
 
 
 def _loc(loc: Iterable[int | str]) -> str:
-    tags = {"all", "any", "not", "count", "scenario", "match", "Bounds", "list[union[str,int,bool]]"}
+    tags = {
+        "all",
+        "any",
+        "not",
+        "count",
+        "scenario",
+        "match",
+        "Bounds",
+        "list[union[str,int,bool]]",
+    }
     out = ""
     for step in loc:
         if isinstance(step, int):
@@ -332,7 +347,10 @@ class _Loader:
                 if rule.id in rules:
                     first = located[rule.id]
                     problems.append(
-                        Problem(f"{path}:{line}", f"duplicate rule id {rule.id!r}, first at {first.where}:{first.line}")
+                        Problem(
+                            f"{path}:{line}",
+                            f"duplicate rule id {rule.id!r}, first at {first.where}:{first.line}",
+                        )
                     )
                     continue
                 rules[rule.id] = rule
@@ -358,7 +376,10 @@ class _Checker:
         yield from self._signal_sources()
         properties = len(self.book._count_keys) + 2 + len(SCENARIO_FIELDS)
         if properties > MAX_FACT_PROPERTIES:
-            yield Problem(str(self.book.root), f"{properties} fact properties; durable_rules allows {MAX_FACT_PROPERTIES}: use fewer distinct counts")
+            yield Problem(
+                str(self.book.root),
+                f"{properties} fact properties; durable_rules allows {MAX_FACT_PROPERTIES}: use fewer distinct counts",
+            )
 
     def _locales(self) -> Iterator[Problem]:
         if self.book.meta.default_locale not in self.book.locales:
@@ -423,7 +444,9 @@ class _Checker:
             return
         for node, negated in walk(rule.when):
             if isinstance(node, Match) and not negated:
-                unsafe = sorted(s for s in self.book.signals_reached(node) if self.book.category_of(s) is Category.safety)
+                unsafe = sorted(
+                    s for s in self.book.signals_reached(node) if self.book.category_of(s) is Category.safety
+                )
                 if unsafe:
                     yield (
                         f"a {rule.level.value!r} rule may not match safety signals ({', '.join(unsafe)}): "
@@ -446,14 +469,20 @@ class _Checker:
                     "every observation must be explained",
                 )
             elif signal.category is Category.safety and all(r.level < Level.concern for r in found):
-                yield Problem(path, f"safety signal {name!r} needs a rule at 'concern' or above that fires on it alone")
+                yield Problem(
+                    path,
+                    f"safety signal {name!r} needs a rule at 'concern' or above that fires on it alone",
+                )
 
     def _signal_sources(self) -> Iterator[Problem]:
         path = str(self.book.root / "signals.yaml")
         for name, signal in self.book.signals.items():
             for ref in signal.sources:
                 if ref not in self.book.sources:
-                    yield Problem(path, f"signal {name!r}: source {ref!r} is not in sources.yaml{_suggest(ref, self.book.sources)}")
+                    yield Problem(
+                        path,
+                        f"signal {name!r}: source {ref!r} is not in sources.yaml{_suggest(ref, self.book.sources)}",
+                    )
 
 
 def load_rulebook(path: str | Path | None = None) -> RuleBook:

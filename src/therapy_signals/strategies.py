@@ -23,7 +23,18 @@ except ImportError as error:  # pragma: no cover - exercised only without the ex
         "therapy_signals.strategies needs hypothesis: pip install 'therapy-signals[strategies]'"
     ) from error
 
-from .model import Category, Duration, Frequency, Impact, Initiator, Observation, Response, Scenario, Setting, Where
+from .model import (
+    Category,
+    Duration,
+    Frequency,
+    Impact,
+    Initiator,
+    Observation,
+    Response,
+    Scenario,
+    Setting,
+    Where,
+)
 from .rulebook import RuleBook, load_rulebook
 
 __all__ = ["observations", "scenarios", "signal_ids"]
@@ -89,6 +100,9 @@ def scenarios(
         setting=st.sampled_from(chosen),
         sessions=st.none() | st.integers(0, 200),
         observations=st.lists(
-            observations(book, categories), min_size=min_observations, max_size=max_observations, unique=True
+            observations(book, categories),
+            min_size=min_observations,
+            max_size=max_observations,
+            unique=True,
         ),
     )

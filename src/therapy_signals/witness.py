@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from ._evaluate import evaluate
 from ._facts import encode
 from ._fields import Encoded, FieldSpec
-from .conditions import All, Any_, Condition, Count, Match, Not, Test
+from .conditions import All, AnyOf, Condition, Count, Match, Not, Test
 from .errors import Problem, TherapySignalsError
 from .model import Scenario
 from .rulebook import Rule, RuleBook
@@ -76,7 +76,7 @@ def _observations(signal: str, tests: tuple[Test, ...]) -> Iterator[tuple[tuple[
 def _solutions(condition: Condition, book: RuleBook, negated: bool = False) -> Iterator[_Partial]:
     if isinstance(condition, Not):
         yield from _solutions(condition.not_, book, not negated)
-    elif isinstance(condition, All | Any_):
+    elif isinstance(condition, All | AnyOf):
         children = condition.all if isinstance(condition, All) else condition.any
         if isinstance(condition, All) != negated:
             yield from _joined(children, book, _Partial(), negated)
@@ -160,17 +160,27 @@ def check_rulebook(engine: Engine) -> list[Problem]:
         where = book.where(rule.id)
         found = witness(rule, book)
         if found is None:
-            problems.append(Problem(where, f"rule {rule.id}: no scenario makes it fire; are its conditions contradictory?"))
+            problems.append(
+                Problem(
+                    where,
+                    f"rule {rule.id}: no scenario makes it fire; are its conditions contradictory?",
+                )
+            )
             continue
         if rule.id not in engine.fired(found):
-            problems.append(Problem(where, f"rule {rule.id}: durable_rules did not fire it on {found.model_dump_json()}"))
+            problems.append(
+                Problem(
+                    where,
+                    f"rule {rule.id}: durable_rules did not fire it on {found.model_dump_json()}",
+                )
+            )
             continue
         try:
             encoded = encode(found, categories)
             engine.renderer.explanation(rule, encoded, sorted(evaluate(rule.when, encoded).cited))
             guidance = engine.explain(found)
             for fmt in ("text", "markdown", "html"):
-                engine.renderer.layout(guidance, fmt)  # type: ignore[arg-type]
+                engine.renderer.layout(guidance, fmt)
         except TherapySignalsError as error:
             problems.append(Problem(where, f"rule {rule.id}: {error}"))
     return problems
