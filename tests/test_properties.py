@@ -135,3 +135,11 @@ def test_every_level_and_category_is_used(engine: Engine) -> None:
     rules = engine.rulebook.rules.values()
     assert {r.level for r in rules} == set(Level)
     assert {r.category for r in rules} == set(Category)
+
+
+def test_guidance_echoes_the_scenario_and_compares_by_data(engine: Engine) -> None:
+    data = {"id": "s1", "setting": "couples", "sessions": 4, "observations": [{"signal": "therapist_takes_sides"}]}
+    guidance = engine.explain(data)
+    assert (guidance.scenario_id, guidance.setting.value, guidance.sessions) == ("s1", "couples", 4)
+    assert guidance.schema_version == "1" and '"schema_version":"1"' in guidance.model_dump_json()
+    assert Guidance.model_validate_json(guidance.model_dump_json()) == guidance

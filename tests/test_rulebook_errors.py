@@ -176,3 +176,48 @@ def test_broken_template_is_reported_by_name(features: Path) -> None:
         match=r"t\.j2 \(rule everyday\.a[a-z-]*\): .dict object. has no attribute .nope.",
     ):
         engine.explain({"observations": [{"signal": "sig_a"}]})
+
+
+def test_supersession_cycles_are_refused(features: Path) -> None:
+    edit(
+        features / "rules.yaml",
+        "when: {signal: sig_c}, normal_when",
+        "supersedes: [dependency.c-not-couples], when: {signal: sig_c}, normal_when",
+    )
+    edit(
+        features / "rules.yaml",
+        "level: discuss\n    when:\n      all:\n        - {signal: sig_c, frequency",
+        "level: discuss\n    supersedes: [dependency.c]\n    when:\n      all:\n        - {signal: sig_c, frequency",
+    )
+    assert (
+        "supersession goes round in a circle: dependency.c -> dependency.c-not-couples -> dependency.c"
+        in load_error(features)
+    )
+
+
+def test_too_complex_condition_is_a_rule_file_error(features: Path) -> None:
+    many = ", ".join(
+        f"{{any: [{{signal: sig_a, impact: {i}}}, {{signal: sig_b}}]}}" for i in ("none", "mild", "moderate", "severe")
+    )
+    wide = "{all: [" + ", ".join([many] * 2) + "]}"
+    edit(
+        features / "rules.yaml",
+        "when: {signal: sig_a, frequency: {at_least: occasionally, at_most: often}, duration: {at_most: weeks}}",
+        f"when: {wide}",
+    )
+    message = load_error(features)
+    assert "rules.yaml:7: rule everyday.a-range: the condition expands to more than 64 alternatives" in message
+
+
+def test_a_rule_on_setting_and_absence_alone_gets_a_witness(features: Path) -> None:
+    from therapy_signals.witness import witness
+
+    (features / "more.yaml").write_text(
+        "rules:\n  - {id: everyday.couples-without-b, title: Couples therapy without b, category: everyday, level: normal,"
+        " when: {all: [{setting: couples}, {not: {signal: sig_b}}]}, normal_when: Always., explain: t.j2, references: [test#source]}\n"
+    )
+    engine = Engine(features)
+    rule = engine.rulebook.rule("everyday.couples-without-b")
+    found = witness(rule, engine.rulebook)
+    assert found is not None and found.setting.value == "couples"
+    assert rule.id in engine.fired(found)

@@ -105,3 +105,10 @@ def test_nothing_is_evaluated_for_invalid_input(features_engine: Engine) -> None
 def test_scenario_model_is_strict() -> None:
     with pytest.raises(ValueError, match="Extra inputs"):
         Scenario.model_validate({"observations": [{"signal": "x"}], "extra": 1})
+
+
+def test_enum_typo_suggests_and_messages_are_clean(features_engine: Engine) -> None:
+    found = problems(features_engine, {"setting": "couple", "observations": [{"signal": "sig_a"}, {"signal": "sig_a"}]})
+    assert any(p.startswith("setting:") and "did you mean 'couples'?" in p for p in found)
+    assert any(p.startswith("observations: observations 0 and 1 are identical") for p in found)
+    assert not any("Value error" in p for p in found)

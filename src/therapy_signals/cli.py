@@ -112,10 +112,10 @@ def signals_command(
         book = RuleBook.load(rules)
     except TherapySignalsError as error:
         _fail(error)
-    table = Table("signal", "category", "label", title=f"{len(book.signals)} signals")
-    for signal in book.signals.values():
-        if category is None or signal.category is category:
-            table.add_row(signal.id, signal.category.value, signal.label)
+    chosen = [s for s in book.signals.values() if category is None or s.category is category]
+    table = Table("signal", "category", "label", title=f"{len(chosen)} signals")
+    for signal in chosen:
+        table.add_row(signal.id, signal.category.value, signal.label)
     _out.print(table)
 
 

@@ -8,6 +8,7 @@ locale or set of resources.
 from __future__ import annotations
 
 import difflib
+import re
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -54,7 +55,8 @@ class Engine:
         rules: a rule base folder, a loaded :class:`RuleBook`, or None for the shipped one.
         locale: which templates to render with (default: the rule base's default locale).
         resources: crisis lines and the like to show instead of the rule base's
-            ``resources.yaml``: a list of :class:`Resource`-shaped dicts with ``levels``,
+            ``resources.yaml``: a list of dicts with ``id``, ``name``, ``contact``, optional
+            ``url`` and ``levels`` (the overall levels that show it),
             or a path to a YAML file in the ``resources.yaml`` format.
     """
 
@@ -186,6 +188,8 @@ class Engine:
         steps = _unique([s for f in top for s in f.steps] + strings.steps[level])
         guidance = Guidance(
             scenario_id=scenario.id,
+            setting=scenario.setting,
+            sessions=scenario.sessions,
             level=level,
             summary=f"{strings.levels[level].name}: {top[0].title}",
             findings=findings,
@@ -247,10 +251,20 @@ def _problem(error: ErrorDetails) -> Problem:
         allowed = ", ".join(model.model_fields)
         close = difflib.get_close_matches(str(loc[-1]), list(model.model_fields), n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
-        message = f"unknown field{hint} Allowed: {allowed}"
+        message = f"unknown field{hint}; allowed: {allowed}"
     elif error["type"] == "missing":
         message = "required"
+    elif error["type"] == "enum":
+        message += _did_you_mean(error)
+    elif error["type"] == "value_error":
+        message = message.removeprefix("Value error, ")
     return Problem(_path(loc), message)
+
+
+def _did_you_mean(error: ErrorDetails) -> str:
+    choices = re.findall(r"'([^']+)'", str(error.get("ctx", {}).get("expected", "")))
+    close = difflib.get_close_matches(str(error.get("input")), choices, n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 _default: dict[str | None, Engine] = {}

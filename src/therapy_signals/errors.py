@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 __all__ = [
+    "EngineDisagreementError",
     "EngineUnavailableError",
     "InputError",
     "LocaleError",
@@ -82,6 +83,10 @@ class UnknownRuleError(TherapySignalsError, KeyError):
 
     def __str__(self) -> str:
         return str(self.args[0]) if self.args else ""
+
+
+class EngineDisagreementError(TherapySignalsError, RuntimeError):
+    """durable_rules fired a rule whose condition does not hold in Python: a bug; please report it."""
 
 
 class EngineUnavailableError(TherapySignalsError, ImportError):

@@ -7,9 +7,9 @@ error that names the field, never a silently ignored key.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 if TYPE_CHECKING:
     from .render import Renderer
@@ -210,17 +210,18 @@ class Scenario(BaseModel):
         ..., description="What the client noticed; at least one."
     )
 
-    @model_validator(mode="after")
-    def _no_duplicates(self) -> Scenario:
+    @field_validator("observations")
+    @classmethod
+    def _no_duplicates(cls, observations: list[Observation]) -> list[Observation]:
         seen: dict[Observation, int] = {}
-        for index, observation in enumerate(self.observations):
+        for index, observation in enumerate(observations):
             if observation in seen:
                 raise ValueError(
                     f"observations {seen[observation]} and {index} are identical; "
                     "describe a repeated event once, with 'frequency'"
                 )
             seen[observation] = index
-        return self
+        return observations
 
 
 class Reference(BaseModel):
@@ -297,9 +298,10 @@ class Guidance(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    schema_version: ClassVar[str] = "1"
-
+    schema_version: Literal["1"] = Field("1", description="Bumped when this shape changes incompatibly.")
     scenario_id: str | None = None
+    setting: Setting = Setting.individual
+    sessions: int | None = None
     level: Level
     summary: str
     findings: list[Finding] = Field(min_length=1)
@@ -331,6 +333,14 @@ class Guidance(BaseModel):
     def to_html(self) -> str:
         """An HTML fragment; any text the user supplied is escaped."""
         return self._layout().layout(self, "html")
+
+    def __eq__(self, other: object) -> bool:
+        # Equal when the data is; which renderer produced it does not matter.
+        if not isinstance(other, Guidance):
+            return NotImplemented
+        return self.model_dump() == other.model_dump()
+
+    __hash__ = None  # type: ignore[assignment]
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (enums as strings)."""

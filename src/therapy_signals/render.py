@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import jinja2
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from . import _yaml
 from ._facts import EncodedScenario
@@ -39,6 +39,9 @@ _SPACES = re.compile(r"[ \t]*\n[ \t]*|[ \t]{2,}")
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~])")
 
 
+HEADINGS = ("findings", "why", "say", "steps", "sources", "resources", "superseded", "observations", "normal_when")
+
+
 class LevelWords(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     name: str
@@ -55,6 +58,19 @@ class Strings(BaseModel):
     headings: dict[str, str]
     reasons: dict[Literal["implicit", "named"], str]
     disclaimer: Annotated[str, Field(min_length=10)]
+
+    @model_validator(mode="after")
+    def _complete(self) -> Strings:
+        for name in ("levels", "steps"):
+            missing = [level.value for level in Level if level not in getattr(self, name)]
+            if missing:
+                raise ValueError(f"{name} needs every level; missing: {', '.join(missing)}")
+        missing_headings = sorted(set(HEADINGS) - set(self.headings))
+        if missing_headings:
+            raise ValueError(f"headings is missing: {', '.join(missing_headings)}")
+        if set(self.reasons) != {"implicit", "named"}:
+            raise ValueError("reasons needs both 'implicit' and 'named'")
+        return self
 
 
 def _markdown_escape(value: object) -> str:
@@ -139,6 +155,8 @@ class Renderer:
         spec = fields[name]
         if encoded == spec.unknown:
             return None
+        if spec.kind == "bool":
+            return encoded == "true"
         return int(encoded) if spec.kind == "number" else spec.decode(encoded)
 
     def _observation(self, item: Mapping[str, Any]) -> dict[str, Any]:

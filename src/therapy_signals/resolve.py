@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from ._evaluate import Outcome, evaluate
 from ._facts import EncodedScenario
 from .conditions import Match
+from .errors import EngineDisagreementError
 from .model import Category, Level
 from .rulebook import Rule, RuleBook
 
@@ -57,10 +58,6 @@ class Resolution:
     level: Level
     findings: tuple[Matched, ...]
     superseded: tuple[Gave, ...]
-
-
-class EngineDisagreementError(RuntimeError):
-    """durable_rules and the Python evaluator disagree: a bug in the compiler, please report it."""
 
 
 def _order(matched: Matched) -> tuple[int, int, str]:

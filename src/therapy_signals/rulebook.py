@@ -332,7 +332,9 @@ class _Loader:
         rules: dict[str, Rule] = {}
         located: dict[str, _Located] = {}
         problems: list[Problem] = []
-        files = sorted(p for p in self.root.glob("*.yaml") if p.name not in RESERVED_FILES)
+        files = sorted(
+            p for p in self.root.glob("*.y*ml") if p.suffix in (".yaml", ".yml") and p.name not in RESERVED_FILES
+        )
         if not files:
             raise RuleBookError([Problem(str(self.root), "no rule files (*.yaml with 'rules:')")])
         for path in files:
@@ -374,6 +376,7 @@ class _Checker:
                 yield Problem(where, f"rule {rule_id}: {message}")
         yield from self._coverage()
         yield from self._signal_sources()
+        yield from self._cycles()
         properties = len(self.book._count_keys) + 2 + len(SCENARIO_FIELDS)
         if properties > MAX_FACT_PROPERTIES:
             yield Problem(
@@ -403,6 +406,7 @@ class _Checker:
                 yield f"template {rule.explain!r} is missing for locale {locale!r}"
         yield from self._signals(rule)
         yield from self._supersedes(rule)
+        yield from self._complexity(rule)
         yield from self._safety(rule)
 
     def _signals(self, rule: Rule) -> Iterator[str]:
@@ -423,6 +427,14 @@ class _Checker:
                     f"'not' may only name everyday or healthy signals, but reaches {', '.join(concern)}: "
                     "otherwise adding a concern could lower the level"
                 )
+
+    def _complexity(self, rule: Rule) -> Iterator[str]:
+        from ._compile import TooComplexError, branches
+
+        try:
+            branches(rule.when, lambda match: "n")
+        except TooComplexError as error:
+            yield f"the condition {error}"
 
     def _supersedes(self, rule: Rule) -> Iterator[str]:
         for target_id in rule.supersedes:
@@ -473,6 +485,27 @@ class _Checker:
                     path,
                     f"safety signal {name!r} needs a rule at 'concern' or above that fires on it alone",
                 )
+
+    def _cycles(self) -> Iterator[Problem]:
+        """Supersession must be acyclic, or two rules could each hide the other."""
+        rules = self.book.rules
+        state: dict[str, int] = {}  # 1 = on the current path, 2 = done
+
+        def visit(rule_id: str, path: list[str]) -> Iterator[Problem]:
+            state[rule_id] = 1
+            for target in rules[rule_id].supersedes:
+                if target not in rules:
+                    continue
+                if state.get(target) == 1:
+                    cycle = " -> ".join([*path[path.index(target) :], target])
+                    yield Problem(self.book.where(rule_id), f"supersession goes round in a circle: {cycle}")
+                elif target not in state:
+                    yield from visit(target, [*path, target])
+            state[rule_id] = 2
+
+        for rule_id in rules:
+            if rule_id not in state:
+                yield from visit(rule_id, [rule_id])
 
     def _signal_sources(self) -> Iterator[Problem]:
         path = str(self.book.root / "signals.yaml")

@@ -143,12 +143,20 @@ def witness(rule: Rule, book: RuleBook) -> Scenario | None:
     """A small scenario on which the rule's condition holds, or None if none was found."""
     categories = {name: s.category for name, s in book.signals.items()}
     for partial in itertools.islice(_solutions(rule.when, book), _MAX_CANDIDATES):
-        if not partial.observations:
-            continue
-        scenario = _scenario(partial)
-        if scenario is not None and evaluate(rule.when, encode(scenario, categories)).ok:
-            return scenario.model_copy(update={"id": f"witness:{rule.id}"})
+        for candidate in _with_observations(partial, book):
+            scenario = _scenario(candidate)
+            if scenario is not None and evaluate(rule.when, encode(scenario, categories)).ok:
+                return scenario.model_copy(update={"id": f"witness:{rule.id}"})
     return None
+
+
+def _with_observations(partial: _Partial, book: RuleBook) -> Iterator[_Partial]:
+    """The partial itself, or (a scenario needs an observation) it plus any one signal."""
+    if partial.observations:
+        yield partial
+        return
+    for signal in sorted(book.signals):
+        yield _Partial(((("signal", signal),),), partial.scenario)
 
 
 def check_rulebook(engine: Engine) -> list[Problem]:
