@@ -45,3 +45,15 @@ def test_serious_and_urgent_lead_with_resources(engine: Engine) -> None:
             assert guidance.resources, path.name
             text = guidance.to_text()
             assert text.index(guidance.resources[0].name) < text.index(guidance.findings[0].title)
+
+
+def test_embed_example_runs() -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, str(EXAMPLES / "embed.py")], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("200 normal")
+    assert lines[1].startswith("422 ") and "did you mean" in lines[1]
+    assert lines[2] == "urgent - show first: Samaritans"
