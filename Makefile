@@ -51,6 +51,8 @@ docs: $(VENV)/.dev
 smoke: $(VENV)/.dev
 	bash scripts/smoke.sh
 
+# Prints the figures only. To refresh docs/performance.md with them, run
+# `$(BIN)/python benchmarks/bench_engine.py --write` (about two minutes; no timing is a test).
 bench: $(VENV)/.dev
 	$(BIN)/python benchmarks/bench_engine.py
 

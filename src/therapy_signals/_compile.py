@@ -139,9 +139,17 @@ def branches(condition: Condition, count_key: CountKey, negated: bool = False) -
     return _scenario(condition, negated)
 
 
+ALWAYS = "_always"
+"""A durable rule that fires on every scenario fact; its firing is not reported.
+
+durable_rules 2.0.28 frees uninitialised memory in ``delete_state`` when a state's fact
+fired no rule (seen under valgrind, and as sporadic aborts), so every fact fires this.
+"""
+
+
 def compile_ruleset(conditions: Mapping[str, Condition], count_key: CountKey) -> dict[str, Any]:
     """A durable_rules ruleset: one durable rule per branch, its action named by the rule id."""
-    ruleset: dict[str, Any] = {}
+    ruleset: dict[str, Any] = {ALWAYS: {"all": [{"m": {"$gte": {"sessions": -1}}}], "run": ALWAYS}}
     for rule_id, condition in conditions.items():
         for index, branch in enumerate(branches(condition, count_key)):
             expression = branch[0] if len(branch) == 1 else {"$and": branch}

@@ -16,6 +16,7 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from ._compile import ALWAYS
 from .errors import EngineUnavailableError
 
 _FIX = (
@@ -27,6 +28,10 @@ _FIX = (
     "to PyObject_CallObject. `make install` does this for you.)"
 )
 _names = itertools.count()
+
+
+def _ignore(_closure: Any) -> None:
+    """The action of the always-firing rule: nothing to record."""
 
 
 def _import_durable() -> tuple[type[Any], type[Exception]]:
@@ -67,6 +72,9 @@ class DurableBackend:
         self._host.set_rulesets({self.name: copy.deepcopy(dict(ruleset))})
 
     def _action(self, rule_id: str) -> Callable[[Any], None]:
+        if rule_id == ALWAYS:
+            return _ignore
+
         def record(_closure: Any) -> None:
             self._fired.append(rule_id)
 

@@ -26,8 +26,8 @@ def observation_matches(match: Match, observation: Mapping[str, Encoded]) -> boo
     signals = match.signals
     if signals is not None and observation["signal"] not in signals:
         return False
-    categories = match.categories
-    if categories is not None and observation["category"] not in {c.value for c in categories}:
+    categories = match.category_values
+    if categories is not None and observation["category"] not in categories:
         return False
     return all(test.passes(observation[test.field.name]) for test in match.tests)
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Annotated, Any
 
 from pydantic import (
@@ -24,7 +25,6 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
-    PrivateAttr,
     Tag,
     model_validator,
 )
@@ -123,45 +123,52 @@ class Match(BaseModel):
     raised: FieldValue | None = None
     months_after_ending: FieldValue | None = None
 
-    _tests: tuple[Test, ...] = PrivateAttr(default=())
-
     @model_validator(mode="after")
     def _compile(self) -> Match:
         if self.signal is None and self.category is None:
             raise ValueError("an observation match needs 'signal' or 'category'")
         if isinstance(self.signal, list) and not self.signal:
             raise ValueError("signal: an empty list matches nothing")
-        tests = []
-        for name, spec in OBSERVATION_FIELDS.items():
-            value = getattr(self, name)
-            if value is not None:
-                tests.append(compile_test(spec, value))
-        self._tests = tuple(tests)
+        _ = self.tests  # compile now, so a bad value is an error at load time
         return self
 
-    @property
+    # Matches are evaluated for every observation of every scenario: derived values are
+    # computed once (the model is frozen, so they cannot go stale).
+    @cached_property
+    def tests(self) -> tuple[Test, ...]:
+        return tuple(
+            compile_test(spec, getattr(self, name))
+            for name, spec in OBSERVATION_FIELDS.items()
+            if getattr(self, name) is not None
+        )
+
+    @cached_property
     def signals(self) -> frozenset[str] | None:
         """The signal ids named, or None when the match goes by category only."""
         if self.signal is None:
             return None
         return frozenset([self.signal] if isinstance(self.signal, str) else self.signal)
 
-    @property
+    @cached_property
     def categories(self) -> frozenset[Category] | None:
         if self.category is None:
             return None
         return frozenset([self.category] if isinstance(self.category, Category) else self.category)
 
-    @property
-    def tests(self) -> tuple[Test, ...]:
-        return self._tests
+    @cached_property
+    def category_values(self) -> frozenset[str] | None:
+        return None if self.categories is None else frozenset(c.value for c in self.categories)
 
     @property
     def is_presence(self) -> bool:
         """A bare ``{signal: ...}`` with no context: fires on the signal alone."""
-        return self.signal is not None and self.category is None and not self._tests
+        return self.signal is not None and self.category is None and not self.tests
 
     def describe(self) -> str:
+        return self.description
+
+    @cached_property
+    def description(self) -> str:
         parts = []
         if self.signals is not None:
             names = sorted(self.signals)
@@ -169,7 +176,7 @@ class Match(BaseModel):
         if self.categories is not None:
             names = sorted(c.value for c in self.categories)
             parts.append(f"category is {' or '.join(names)}")
-        parts.extend(test.describe() for test in self._tests)
+        parts.extend(test.describe() for test in self.tests)
         return " and ".join(parts)
 
 
@@ -190,23 +197,19 @@ class ScenarioTest(BaseModel):
     setting: FieldValue | None = None
     sessions: FieldValue | None = None
 
-    _tests: tuple[Test, ...] = PrivateAttr(default=())
-
     @model_validator(mode="after")
     def _compile(self) -> ScenarioTest:
-        tests = [
+        if not self.tests:
+            raise ValueError("a scenario test needs 'setting' or 'sessions'")
+        return self
+
+    @cached_property
+    def tests(self) -> tuple[Test, ...]:
+        return tuple(
             compile_test(spec, getattr(self, name))
             for name, spec in SCENARIO_FIELDS.items()
             if getattr(self, name) is not None
-        ]
-        if not tests:
-            raise ValueError("a scenario test needs 'setting' or 'sessions'")
-        self._tests = tuple(tests)
-        return self
-
-    @property
-    def tests(self) -> tuple[Test, ...]:
-        return self._tests
+        )
 
 
 class All(BaseModel):

@@ -79,6 +79,14 @@ class Engine:
             name=self.rulebook.name, version=self.rulebook.version, hash=self.rulebook.content_hash
         )
         self._categories = {name: s.category for name, s in self.rulebook.signals.items()}
+        sources = self.rulebook.sources
+        self._references = {
+            rule.id: [
+                Reference(id=r, title=sources[r].title, kind=sources[r].kind, url=sources[r].url)
+                for r in rule.references
+            ]
+            for rule in self.rulebook.rules.values()
+        }
 
     def _load_resources(self, given: Sequence[Mapping[str, Any]] | str | Path | None) -> list[Any]:
         if given is None:
@@ -206,7 +214,6 @@ class Engine:
 
     def _finding(self, rule: Any, outcome: Any, encoded: EncodedScenario, render: bool) -> Finding:
         cited = sorted(outcome.cited)
-        sources = self.rulebook.sources
         return Finding(
             rule_id=rule.id,
             title=rule.title,
@@ -216,10 +223,7 @@ class Engine:
             normal_when=rule.normal_when,
             say=list(rule.say),
             steps=list(rule.steps),
-            references=[
-                Reference(id=r, title=sources[r].title, kind=sources[r].kind, url=sources[r].url)
-                for r in rule.references
-            ],
+            references=self._references[rule.id],
             because=Because(observations=cited, conditions=list(outcome.held)),
         )
 

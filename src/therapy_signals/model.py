@@ -7,6 +7,7 @@ error that names the field, never a silently ignored key.
 from __future__ import annotations
 
 from enum import StrEnum
+from functools import cache
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
@@ -36,13 +37,19 @@ __all__ = [
 ]
 
 
+@cache
+def _rank(member: _Ordered) -> int:
+    # Levels are compared on every finding of every scenario: look the position up once.
+    return list(type(member)).index(member) + 1
+
+
 class _Ordered(StrEnum):
     """A string enum whose members compare by declaration order."""
 
     @property
     def rank(self) -> int:
         """1-based position in declaration order (0 is reserved for "not given")."""
-        return list(type(self)).index(self) + 1
+        return _rank(self)
 
     def __lt__(self, other: object) -> bool:
         if not isinstance(other, type(self)):

@@ -85,6 +85,7 @@ def _environment(folder: Path, autoescape: bool) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=False,
+        auto_reload=False,  # rule templates do not change under a running Engine
     )
     env.filters["md"] = _markdown_escape
     return env
@@ -104,6 +105,7 @@ class Renderer:
         self._text = _environment(self.folder, autoescape=False)
         self._html = _environment(self.folder, autoescape=True)
         self._lock = threading.Lock()
+        self._reasons = {name: self._text.from_string(text) for name, text in self.strings.reasons.items()}
 
     def _strings(self) -> Strings:
         path = self.folder / "strings.yaml"
@@ -165,8 +167,7 @@ class Renderer:
         return {"signal": signal, "label": self.book.signals[signal].label, **words}
 
     def reason(self, implicit: bool, by: Rule) -> str:
-        source = self.strings.reasons["implicit" if implicit else "named"]
-        template = self._text.from_string(source)
+        template = self._reasons["implicit" if implicit else "named"]
         return template.render(by={"id": by.id, "title": by.title, "level": by.level.value}).strip()
 
     def layout(self, guidance: Guidance, fmt: Format) -> str:
