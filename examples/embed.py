@@ -15,7 +15,12 @@ from therapy_signals import Engine, Level, ScenarioError
 engine = Engine(
     resources=[
         {"id": "crisis", "name": "Samaritans", "contact": "Call 116 123", "levels": ["urgent"]},
-        {"id": "licensing-board", "name": "Your therapist's professional body", "contact": "See its register", "levels": ["serious"]},
+        {
+            "id": "licensing-board",
+            "name": "Your therapist's professional body",
+            "contact": "See its register",
+            "levels": ["serious"],
+        },
         {"id": "dv-hotline", "name": "National Domestic Abuse Helpline", "contact": "Call 0808 2000 247", "levels": []},
     ]
 )
