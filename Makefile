@@ -6,6 +6,8 @@ BIN := $(VENV)/bin
 # durable_rules 2.0.28 calls PyEval_CallObject, which Python 3.13 removed; the alias is
 # harmless on older Pythons, so every build of it gets the flag.
 export CPPFLAGS := -DPyEval_CallObject=PyObject_CallObject
+# mkdocs-material prints a banner about MkDocs 2 on every build; it is not a warning of ours.
+export NO_MKDOCS_2_WARNING := 1
 PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 
 .PHONY: demo test lint format bench docs smoke install dev clean

@@ -5,7 +5,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
 rm -rf dist
-.venv/bin/python -m build --wheel --outdir dist . >/dev/null
+out=$(.venv/bin/python -m build --wheel --outdir dist . 2>&1) || { echo "$out"; exit 1; }
 wheel=$(ls dist/therapy_signals-*.whl)
 
 pythons=()

@@ -34,7 +34,18 @@ from .conditions import Condition, Count, Match, walk
 from .errors import Problem, RuleBookError, UnknownRuleError
 from .model import Category, Level
 
-__all__ = ["Meta", "ResourceDef", "Rule", "RuleBook", "SignalDef", "SourceDef", "load_rulebook"]
+__all__ = [
+    "GuideBullet",
+    "GuideMap",
+    "GuideSection",
+    "Meta",
+    "ResourceDef",
+    "Rule",
+    "RuleBook",
+    "SignalDef",
+    "SourceDef",
+    "load_rulebook",
+]
 
 RESERVED_FILES = {
     "rulebook.yaml",
@@ -115,6 +126,35 @@ class Rule(BaseModel):
     resources: list[str] = Field(default_factory=list)
 
 
+class GuideBullet(BaseModel):
+    """One bullet of the guide, and the signals and rules that encode it."""
+
+    model_config = _STRICT
+
+    text: Annotated[str, Field(min_length=2, description="The bullet, as a short phrase.")]
+    signals: Annotated[list[str], Field(min_length=1)]
+    rules: Annotated[list[str], Field(min_length=1)]
+
+
+class GuideSection(BaseModel):
+    """A list in the guide: its section (a guide source id), heading and bullets."""
+
+    model_config = _STRICT
+
+    source: str
+    heading: str
+    bullets: Annotated[list[GuideBullet], Field(min_length=1)]
+
+
+class GuideMap(BaseModel):
+    """``guide-map.yaml``: every bullet of every list of the guide, mapped to signals and rules."""
+
+    model_config = _STRICT
+
+    guide: str = Field(description="The guide's file name.")
+    sections: Annotated[list[GuideSection], Field(min_length=1)]
+
+
 class _RuleFile(BaseModel):
     model_config = _STRICT
     rules: Annotated[list[Rule], Field(min_length=1)]
@@ -192,6 +232,7 @@ class RuleBook:
         resources: dict[str, ResourceDef],
         rules: dict[str, Rule],
         located: dict[str, _Located],
+        guide_map: GuideMap | None = None,
     ) -> None:
         self.root = root
         self.meta = meta
@@ -199,6 +240,7 @@ class RuleBook:
         self.sources = sources
         self.resources = resources
         self.rules = rules
+        self.guide_map = guide_map
         self._located = located
         self._count_keys: dict[str, str] = {}
         for rule in rules.values():
@@ -309,7 +351,9 @@ class _Loader:
         sources = self._unique(_SourceFile, "sources.yaml", "sources")
         resources = self._unique(_ResourceFile, "resources.yaml", "resources", required=False)
         rules, located = self._rules()
-        return RuleBook(self.root, meta, signals, sources, resources, rules, located)
+        guide_path = self._file("guide-map.yaml", required=False)
+        guide_map = None if guide_path is None else _validate(GuideMap, _yaml.load(guide_path), guide_path)
+        return RuleBook(self.root, meta, signals, sources, resources, rules, located, guide_map)
 
     def _unique(self, model: type[BaseModel], name: str, key: str, required: bool = True) -> dict[str, Any]:
         path = self._file(name, required)
@@ -377,6 +421,7 @@ class _Checker:
         yield from self._coverage()
         yield from self._signal_sources()
         yield from self._cycles()
+        yield from self._guide_map()
         properties = len(self.book._count_keys) + 2 + len(SCENARIO_FIELDS)
         if properties > MAX_FACT_PROPERTIES:
             yield Problem(
@@ -506,6 +551,29 @@ class _Checker:
         for rule_id in rules:
             if rule_id not in state:
                 yield from visit(rule_id, [rule_id])
+
+    def _guide_map(self) -> Iterator[Problem]:
+        guide = self.book.guide_map
+        if guide is None:
+            return
+        path = str(self.book.root / "guide-map.yaml")
+        for section in guide.sections:
+            if section.source not in self.book.sources:
+                yield Problem(path, f"section {section.heading!r}: source {section.source!r} is not in sources.yaml")
+            for bullet in section.bullets:
+                for name in bullet.signals:
+                    if name not in self.book.signals:
+                        yield Problem(
+                            path,
+                            f"bullet {bullet.text!r}: signal {name!r} does not exist{self.book.suggest_signal(name)}",
+                        )
+                for rule_id in bullet.rules:
+                    if rule_id not in self.book.rules:
+                        yield Problem(
+                            path,
+                            f"bullet {bullet.text!r}: rule {rule_id!r} does not exist"
+                            + _suggest(rule_id, self.book.rules),
+                        )
 
     def _signal_sources(self) -> Iterator[Problem]:
         path = str(self.book.root / "signals.yaml")
