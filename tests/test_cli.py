@@ -117,3 +117,37 @@ def test_signals_and_version() -> None:
     assert signals.returncode == 0 and "sexual" in signals.stdout
     version = run("--version")
     assert version.returncode == 0 and version.stdout.startswith("therapy-signals ")
+
+
+def test_rules_test_runs_a_suite(tmp_path: Path) -> None:
+    suite = tmp_path / "suite.yaml"
+    suite.write_text(
+        "cases:\n"
+        "  - name: challenged is normal\n"
+        "    scenario: {observations: [{signal: feeling_challenged_in_session}]}\n"
+        "    level: normal\n"
+        "    rules: [everyday.feeling-challenged]\n"
+        "  - name: a wrong expectation\n"
+        "    scenario: {observations: [{signal: feeling_challenged_in_session}]}\n"
+        "    level: urgent\n"
+    )
+    done = run("rules", "test", str(suite))
+    assert done.returncode == 1
+    assert "1 passed, 1 failed" in done.stdout
+    assert f"FAIL {suite}:6: a wrong expectation" in done.stderr
+    assert "level is normal, expected urgent" in done.stderr
+    suite.write_text("cases:\n  - name: typo\n    scenario: {}\n    levl: normal\n")
+    bad = run("rules", "test", str(suite))
+    assert bad.returncode == 2 and "levl" in bad.stderr
+
+
+def test_rules_coverage_and_catalog(tmp_path: Path) -> None:
+    example = tmp_path / "one.json"
+    example.write_text('{"observations": [{"signal": "feeling_challenged_in_session"}]}')
+    done = run("rules", "coverage", str(example))
+    assert done.returncode == 0, done.stderr
+    assert "rules exercised by 1 examples: 1/" in done.stdout
+    assert "no example exercises safety." in done.stdout
+    out = tmp_path / "catalog"
+    made = run("rules", "catalog", "-o", str(out))
+    assert made.returncode == 0 and sorted(p.name for p in out.iterdir())[0] == "boundaries.md"

@@ -219,6 +219,80 @@ def rules_validate(
     )
 
 
+@rules_app.command("coverage")
+def rules_coverage(
+    examples: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Example scenarios: .json files, suite .yaml files, or folders of them."),
+    ] = None,
+    rules: RulesOption = None,
+) -> None:
+    """How much of the guide the rules cover, and which rules no example exercises."""
+    from ._coverage import exercised, guide_coverage
+
+    default = [p for p in (Path("examples/scenarios"), Path("tests/scenarios")) if p.is_dir()]
+    try:
+        engine = Engine(rules)
+        sections = guide_coverage(engine)
+        count, fired = exercised(engine, examples or default)
+    except TherapySignalsError as error:
+        _fail(error)
+    table = Table("guide section", "bullets", "covered", title="Guide coverage (rules/guide-map.yaml)")
+    for section in sections:
+        table.add_row(section.heading, str(section.bullets), str(section.covered))
+    _out.print(table)
+    total = sum(s.bullets for s in sections)
+    covered = sum(s.covered for s in sections)
+    _out.print(f"guide bullets covered: {covered}/{total}", highlight=False)
+    for section in sections:
+        for text in section.missing:
+            _out.print(f"  not covered: {section.heading}: {text}", highlight=False)
+    idle = sorted(set(engine.rulebook.rules) - fired)
+    _out.print(
+        f"rules exercised by {count} examples: {len(engine.rulebook.rules) - len(idle)}/{len(engine.rulebook.rules)}",
+        highlight=False,
+    )
+    for rule_id in idle:
+        _out.print(f"  no example exercises {rule_id}", highlight=False)
+
+
+@rules_app.command("catalog")
+def rules_catalog(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write the pages into.")] = Path("docs/rules"),
+    rules: RulesOption = None,
+) -> None:
+    """Write the rule catalog: one Markdown page per category, plus an index."""
+    from ._catalog import write_catalog
+
+    try:
+        written = write_catalog(RuleBook.load(rules), out)
+    except TherapySignalsError as error:
+        _fail(error)
+    _out.print(f"wrote {len(written)} pages to {out}", highlight=False)
+
+
+@rules_app.command("test")
+def rules_test(
+    paths: Annotated[list[Path], typer.Argument(help="Suite .yaml files or folders of them.")],
+    rules: RulesOption = None,
+) -> None:
+    """Run scenario suites: each case's expected level and findings (exit 1 on a failure)."""
+    from .suite import load_suite, run_suite
+
+    try:
+        results = run_suite(Engine(rules), load_suite(paths))
+    except TherapySignalsError as error:
+        _fail(error)
+    failed = [r for r in results if not r.passed]
+    for result in failed:
+        _err.print(f"[red]FAIL[/] {result.case.where}: {result.case.name}", highlight=False)
+        for problem in result.problems:
+            _err.print(f"    {problem}", highlight=False)
+    _out.print(f"{len(results) - len(failed)} passed, {len(failed)} failed", highlight=False)
+    if failed:
+        raise typer.Exit(1)
+
+
 def main() -> None:
     """Entry point of the ``therapy-signals`` script."""
     app()
