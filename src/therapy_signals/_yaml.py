@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
+from pydantic import BaseModel, ValidationError
 
-from .errors import Problem, RuleBookError
+from .errors import Problem, RuleBookError, _ProblemsError
+
+M = TypeVar("M", bound=BaseModel)
+# Pydantic puts union tags and type names into error locations; readers want field paths.
+_TAGS = {"all", "any", "not", "count", "scenario", "match", "Bounds", "list[union[str,int,bool]]"}
 
 
 class LineDict(dict[str, Any]):
@@ -82,3 +87,26 @@ def line_of(data: Any, loc: Sequence[int | str]) -> int:
             # Pydantic inserts union tags (e.g. 'match') into locations; skip them.
             continue
     return line
+
+
+def field_path(loc: Sequence[int | str]) -> str:
+    """``rules[3].when.signal`` from a Pydantic error location."""
+    out = ""
+    for step in loc:
+        if isinstance(step, int):
+            out += f"[{step}]"
+        elif step not in _TAGS and not step.startswith(("str", "int", "bool", "function-")):
+            out += f".{step}" if out else step
+    return out or "(top)"
+
+
+def validate(model: type[M], data: Any, source: str | Path, error: type[_ProblemsError] = RuleBookError) -> M:
+    """Validate parsed YAML; every problem names source:line and the field path."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as caught:
+        problems = [
+            Problem(f"{source}:{line_of(data, e['loc'])}", f"{field_path(e['loc'])}: {e['msg']}")
+            for e in caught.errors(include_url=False)
+        ]
+        raise error(problems) from None

@@ -97,12 +97,7 @@ class Engine:
         else:
             raw = {"resources": list(given)}
             source = "resources"
-        try:
-            parsed = _ResourceFile.model_validate(raw)
-        except ValidationError as error:
-            raise RuleBookError(
-                [Problem(f"{source}:{_yaml.line_of(raw, e['loc'])}", f"{e['loc']}: {e['msg']}") for e in error.errors()]
-            ) from None
+        parsed = _yaml.validate(_ResourceFile, raw, source)
         named = {r for rule in self.rulebook.rules.values() for r in rule.resources}
         missing = sorted(named - {r.id for r in parsed.resources})
         if missing:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import jinja2
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from . import _yaml
 from ._facts import EncodedScenario
@@ -111,18 +111,7 @@ class Renderer:
         path = self.folder / "strings.yaml"
         if not path.is_file():
             raise RuleBookError([Problem(str(path), "missing; each locale needs strings.yaml")])
-        raw = _yaml.load(path)
-        try:
-            return Strings.model_validate(raw)
-        except ValidationError as error:
-            problems = [
-                Problem(
-                    f"{path}:{_yaml.line_of(raw, e['loc'])}",
-                    f"{'.'.join(map(str, e['loc']))}: {e['msg']}",
-                )
-                for e in error.errors(include_url=False)
-            ]
-            raise RuleBookError(problems) from None
+        return _yaml.validate(Strings, _yaml.load(path), path)
 
     def _template(self, name: str, html: bool = False) -> jinja2.Template:
         env = self._html if html else self._text

@@ -23,9 +23,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from . import _yaml
 from ._fields import SCENARIO_FIELDS
@@ -33,6 +33,8 @@ from ._paths import default_rules_dir
 from .conditions import Condition, Count, Match, walk
 from .errors import Problem, RuleBookError, UnknownRuleError
 from .model import Category, Level
+
+_M = TypeVar("_M", bound=BaseModel)
 
 __all__ = [
     "GuideBullet",
@@ -186,38 +188,8 @@ def _suggest(word: str, choices: Iterable[str]) -> str:
     return f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
 
 
-def _validate(model: type[BaseModel], data: Any, path: Path) -> Any:
-    try:
-        return model.model_validate(data)
-    except ValidationError as error:
-        problems = [
-            Problem(
-                f"{path}:{_yaml.line_of(data, e['loc'])}",
-                f"{_loc(e['loc'])}: {e['msg']}",
-            )
-            for e in error.errors(include_url=False)
-        ]
-        raise RuleBookError(problems) from None
-
-
-def _loc(loc: Iterable[int | str]) -> str:
-    tags = {
-        "all",
-        "any",
-        "not",
-        "count",
-        "scenario",
-        "match",
-        "Bounds",
-        "list[union[str,int,bool]]",
-    }
-    out = ""
-    for step in loc:
-        if isinstance(step, int):
-            out += f"[{step}]"
-        elif step not in tags and not step.startswith(("str", "int", "bool", "function-")):
-            out += f".{step}" if out else step
-    return out or "(top)"
+def _validate(model: type[_M], data: Any, path: Path) -> _M:
+    return _yaml.validate(model, data, path)
 
 
 class RuleBook:

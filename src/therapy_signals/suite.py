@@ -20,11 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from . import _yaml
 from .engine import Engine
-from .errors import InputError, Problem, ScenarioError
+from .errors import InputError, ScenarioError
 from .model import Guidance, Level
 
 __all__ = ["Case", "CaseResult", "load_suite", "run_suite"]
@@ -77,14 +77,7 @@ def load_suite(paths: Iterable[str | Path]) -> list[Case]:
     cases: list[Case] = []
     for path in _files(paths):
         raw = _yaml.load(path)
-        try:
-            parsed = _SuiteFile.model_validate(raw)
-        except ValidationError as error:
-            problems = [
-                Problem(f"{path}:{_yaml.line_of(raw, e['loc'])}", f"{'.'.join(map(str, e['loc']))}: {e['msg']}")
-                for e in error.errors(include_url=False)
-            ]
-            raise ScenarioError(problems, source=str(path)) from None
+        parsed = _yaml.validate(_SuiteFile, raw, path, error=ScenarioError)
         for index, case in enumerate(parsed.cases):
             where = f"{path}:{_yaml.line_of(raw, ['cases', index])}"
             cases.append(case.model_copy(update={"where": where}))
