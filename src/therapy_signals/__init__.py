@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from .engine import Engine, explain
+from .engine import BUILTIN, Engine, explain
 from .errors import (
     EngineDisagreementError,
     EngineUnavailableError,
@@ -54,6 +54,7 @@ except PackageNotFoundError:  # running from a checkout without installing
     __version__ = "0+unknown"
 
 __all__ = [
+    "BUILTIN",
     "Because",
     "Category",
     "Duration",

@@ -197,13 +197,17 @@ def rules_show(
 
 @rules_app.command("validate")
 def rules_validate(
-    path: Annotated[Path | None, typer.Argument(help="A rule base folder (default: the shipped one).")] = None,
+    path: Annotated[
+        Path | None,
+        typer.Argument(help="A rule base folder, or a rule pack folder (checked on top of the shipped rules)."),
+    ] = None,
 ) -> None:
-    """Check a rule base: files, cross-references, invariants, and that every rule can fire."""
+    """Check a rule base or pack: files, cross-references, invariants, and that every rule can fire."""
     from .witness import check_rulebook
 
     try:
-        book = RuleBook.load(path)
+        is_pack = path is not None and (path / "pack.yaml").is_file()
+        book = RuleBook.load(None, packs=[path]) if is_pack and path is not None else RuleBook.load(path)
         engine = Engine(book)
         problems = check_rulebook(engine)
     except TherapySignalsError as error:
@@ -212,6 +216,8 @@ def rules_validate(
         _err.print(f"[red]error:[/] {problem}", highlight=False)
     if problems:
         raise typer.Exit(2)
+    for change in book.changes:
+        _out.print(f"note: {change}", highlight=False)
     _out.print(
         f"ok: {book.name} {book.version}: {len(book.rules)} rules, {len(book.signals)} signals, "
         f"{len(book.sources)} sources, locales {', '.join(book.locales)}; every rule fires and renders",

@@ -40,7 +40,10 @@ from .render import Renderer
 from .resolve import Resolution, resolve
 from .rulebook import RuleBook, _ResourceFile
 
-__all__ = ["Engine", "explain"]
+__all__ = ["BUILTIN", "Engine", "explain"]
+
+BUILTIN = "builtin"
+"""Stands for the shipped rule base in ``Engine(rule_paths=[BUILTIN, "my_rules/"])``."""
 
 ScenarioInput = Scenario | Mapping[str, Any] | str | bytes
 
@@ -64,10 +67,11 @@ class Engine:
         self,
         rules: str | Path | RuleBook | None = None,
         *,
+        rule_paths: Sequence[str | Path] | None = None,
         locale: str | None = None,
         resources: Sequence[Mapping[str, Any]] | str | Path | None = None,
     ) -> None:
-        self.rulebook = rules if isinstance(rules, RuleBook) else RuleBook.load(rules)
+        self.rulebook = self._book(rules, rule_paths)
         self.renderer = Renderer(self.rulebook, locale)
         self.locale = self.renderer.locale
         self._resources = self._load_resources(resources)
@@ -88,7 +92,21 @@ class Engine:
             for rule in self.rulebook.rules.values()
         }
 
+    @staticmethod
+    def _book(rules: str | Path | RuleBook | None, rule_paths: Sequence[str | Path] | None) -> RuleBook:
+        if rule_paths is None:
+            return rules if isinstance(rules, RuleBook) else RuleBook.load(rules)
+        if rules is not None:
+            raise TypeError("give either rules or rule_paths, not both")
+        paths = [str(p) for p in rule_paths]
+        if not paths:
+            raise TypeError("rule_paths needs at least one folder (use BUILTIN for the shipped rules)")
+        base = None if paths[0] == BUILTIN else paths[0]
+        return RuleBook.load(base, packs=paths[1:])
+
     def _load_resources(self, given: Sequence[Mapping[str, Any]] | str | Path | None) -> list[Any]:
+        if given is None and self.renderer.resources is not None:
+            given = [r.model_dump() for r in self.renderer.resources]
         if given is None:
             return list(self.rulebook.resources.values())
         if isinstance(given, str | Path):
@@ -194,7 +212,7 @@ class Engine:
             setting=scenario.setting,
             sessions=scenario.sessions,
             level=level,
-            summary=f"{strings.levels[level].name}: {top[0].title}",
+            summary=_summary(f"{strings.levels[level].name}: {top[0].title}"),
             findings=findings,
             superseded=superseded,
             steps=steps,
@@ -209,15 +227,16 @@ class Engine:
 
     def _finding(self, rule: Any, outcome: Any, encoded: EncodedScenario, render: bool) -> Finding:
         cited = sorted(outcome.cited)
+        words = self.renderer.words(rule)
         return Finding(
             rule_id=rule.id,
-            title=rule.title,
+            title=words.title or rule.title,
             category=rule.category,
             level=rule.level,
             explanation=self.renderer.explanation(rule, encoded, cited) if render else None,
-            normal_when=rule.normal_when,
-            say=list(rule.say),
-            steps=list(rule.steps),
+            normal_when=words.normal_when or rule.normal_when,
+            say=list(words.say or ()),
+            steps=list(words.steps or ()),
             references=self._references[rule.id],
             because=Because(observations=cited, conditions=list(outcome.held)),
         )
@@ -229,6 +248,11 @@ class Engine:
             for r in self._resources
             if level in r.levels or r.id in named
         ]
+
+
+def _summary(text: str, limit: int = 140) -> str:
+    """One line, short enough for a notification or a CDS Hooks card (under 140 characters)."""
+    return text if len(text) < limit else text[: limit - 2].rstrip() + "…"
 
 
 def _unique(items: Iterable[str]) -> list[str]:

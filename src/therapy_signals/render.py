@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import jinja2
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import SandboxedEnvironment
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from . import _yaml
@@ -22,7 +24,7 @@ from ._facts import EncodedScenario
 from ._fields import OBSERVATION_FIELDS, SCENARIO_FIELDS
 from .errors import LocaleError, Problem, RenderError, RuleBookError
 from .model import Level
-from .rulebook import Rule, RuleBook
+from .rulebook import ResourceDef, Rule, RuleBook, _ResourceFile
 
 if TYPE_CHECKING:
     from .model import Guidance
@@ -77,9 +79,30 @@ def _markdown_escape(value: object) -> str:
     return _MD_SPECIAL.sub(r"\\\1", str(value))
 
 
-def _environment(folder: Path, autoescape: bool) -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(folder),
+class RuleWords(BaseModel):
+    """A rule's wording in one locale; what is left out falls back to the rule file."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    title: str | None = None
+    normal_when: str | None = None
+    say: list[str] | None = None
+    steps: list[str] | None = None
+
+
+class Wording(BaseModel):
+    """``templates/<locale>/wording.yaml``: signal labels and rule wording for a locale."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    signals: dict[str, str] = Field(default_factory=dict, description="Signal id to label.")
+    rules: dict[str, RuleWords] = Field(default_factory=dict)
+
+
+def _environment(folders: Sequence[Path], autoescape: bool) -> jinja2.Environment:
+    # Sandboxed: rule packs bring their own templates, which must not reach Python internals.
+    env = SandboxedEnvironment(
+        loader=jinja2.FileSystemLoader(list(folders)),
         undefined=jinja2.StrictUndefined,
         autoescape=autoescape,
         trim_blocks=True,
@@ -100,18 +123,67 @@ class Renderer:
             raise LocaleError(f"no templates for locale {locale!r}; available: {', '.join(book.locales) or 'none'}")
         self.book = book
         self.locale = locale
-        self.folder = book.root / "templates" / locale
+        self.folders = book.template_dirs(locale)
+        self.folder = self.folders[0]
         self.strings = self._strings()
-        self._text = _environment(self.folder, autoescape=False)
-        self._html = _environment(self.folder, autoescape=True)
+        self.wording = self._wording()
+        self.resources = self._resources()
+        self._text = _environment(self.folders, autoescape=False)
+        self._html = _environment(self.folders, autoescape=True)
         self._lock = threading.Lock()
         self._reasons = {name: self._text.from_string(text) for name, text in self.strings.reasons.items()}
 
+    def _own(self, name: str) -> list[Path]:
+        """This locale's own files of that name (not the default locale's), highest priority first."""
+        own = [f for f in self.folders if f.name == self.locale]
+        return [f / name for f in own if (f / name).is_file()]
+
     def _strings(self) -> Strings:
-        path = self.folder / "strings.yaml"
-        if not path.is_file():
+        found = self._own("strings.yaml")
+        if not found:
+            path = self.book.root / "templates" / self.locale / "strings.yaml"
             raise RuleBookError([Problem(str(path), "missing; each locale needs strings.yaml")])
-        return _yaml.validate(Strings, _yaml.load(path), path)
+        return _yaml.validate(Strings, _yaml.load(found[0]), found[0])
+
+    def _wording(self) -> Wording:
+        signals: dict[str, str] = {}
+        rules: dict[str, RuleWords] = {}
+        for path in reversed(self._own("wording.yaml")):  # packs override the base
+            wording = _yaml.validate(Wording, _yaml.load(path), path)
+            unknown = [f"signal {s!r}" for s in wording.signals if s not in self.book.signals]
+            unknown += [f"rule {r!r}" for r in wording.rules if r not in self.book.rules]
+            if unknown:
+                raise RuleBookError(
+                    [Problem(str(path), f"wording for {name}, which does not exist") for name in unknown]
+                )
+            signals.update(wording.signals)
+            rules.update(wording.rules)
+        return Wording(signals=signals, rules=rules)
+
+    def _resources(self) -> list[ResourceDef] | None:
+        """Resources configured for this locale (crisis lines differ by country), if any."""
+        found = self._own("resources.yaml")
+        if not found:
+            return None
+        return list(_yaml.validate(_ResourceFile, _yaml.load(found[0]), found[0]).resources)
+
+    def label(self, signal: str) -> str:
+        """The signal's label in this locale."""
+        return self.wording.signals.get(signal) or self.book.signals[signal].label
+
+    def words(self, rule: Rule) -> RuleWords:
+        """Title, normal_when, say and steps of a rule in this locale."""
+        own = self.wording.rules.get(rule.id, RuleWords())
+        return RuleWords(
+            title=own.title or rule.title,
+            normal_when=own.normal_when or rule.normal_when,
+            say=own.say if own.say is not None else list(rule.say),
+            steps=own.steps if own.steps is not None else list(rule.steps),
+        )
+
+    def where(self, name: str) -> Path:
+        """The file a template name resolves to, for messages."""
+        return next((f / name for f in self.folders if (f / name).is_file()), self.folder / name)
 
     def _template(self, name: str, html: bool = False) -> jinja2.Template:
         env = self._html if html else self._text
@@ -119,16 +191,18 @@ class Renderer:
             with self._lock:  # Jinja's template cache is not guarded for first loads
                 return env.get_template(name)
         except jinja2.TemplateSyntaxError as error:
-            raise RenderError(f"{self.folder / name}:{error.lineno}: {error.message}") from None
+            raise RenderError(f"{self.where(name)}:{error.lineno}: {error.message}") from None
         except jinja2.TemplateNotFound:
-            raise RenderError(f"{self.folder / name}: template not found") from None
+            raise RenderError(
+                f"{self.folder / name}: template not found in {', '.join(map(str, self.folders))}"
+            ) from None
 
     def explanation(self, rule: Rule, encoded: EncodedScenario, cited: Sequence[int]) -> str:
         """The rule's explanation for the observations it rests on, whitespace tidied."""
         context = {
             "rule": {
                 "id": rule.id,
-                "title": rule.title,
+                "title": self.words(rule).title,
                 "level": rule.level.value,
                 "category": rule.category.value,
             },
@@ -137,8 +211,8 @@ class Renderer:
         }
         try:
             text = self._template(rule.explain).render(context)
-        except jinja2.UndefinedError as error:
-            raise RenderError(f"{self.folder / rule.explain} (rule {rule.id}): {error.message}") from None
+        except (jinja2.UndefinedError, SecurityError) as error:
+            raise RenderError(f"{self.where(rule.explain)} (rule {rule.id}): {error.message}") from None
         return _SPACES.sub(" ", text).strip()
 
     @staticmethod
@@ -153,11 +227,11 @@ class Renderer:
     def _observation(self, item: Mapping[str, Any]) -> dict[str, Any]:
         signal = str(item["signal"])
         words = {name: self._value(item[name], name, OBSERVATION_FIELDS) for name in OBSERVATION_FIELDS}
-        return {"signal": signal, "label": self.book.signals[signal].label, **words}
+        return {"signal": signal, "label": self.label(signal), **words}
 
     def reason(self, implicit: bool, by: Rule) -> str:
         template = self._reasons["implicit" if implicit else "named"]
-        return template.render(by={"id": by.id, "title": by.title, "level": by.level.value}).strip()
+        return template.render(by={"id": by.id, "title": self.words(by).title, "level": by.level.value}).strip()
 
     def layout(self, guidance: Guidance, fmt: Format) -> str:
         """The whole guidance as text, Markdown or HTML."""
@@ -165,9 +239,10 @@ class Renderer:
             raise ValueError(f"format {fmt!r} is not one of {', '.join(_LAYOUTS)}")
         template = self._template(f"_layout/{_LAYOUTS[fmt]}", html=fmt == "html")
         try:
-            out = template.render(g=guidance, s=self.strings, signals=self.book.signals)
-        except jinja2.UndefinedError as error:
-            raise RenderError(f"{self.folder / '_layout' / _LAYOUTS[fmt]}: {error.message}") from None
+            labels = {o.signal: self.label(o.signal) for o in guidance.observations}
+            out = template.render(g=guidance, s=self.strings, labels=labels)
+        except (jinja2.UndefinedError, SecurityError) as error:
+            raise RenderError(f"{self.where('_layout/' + _LAYOUTS[fmt])}: {error.message}") from None
         return out.strip() + "\n"
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -41,6 +41,7 @@ __all__ = [
     "GuideMap",
     "GuideSection",
     "Meta",
+    "PackMeta",
     "ResourceDef",
     "Rule",
     "RuleBook",
@@ -51,6 +52,7 @@ __all__ = [
 
 RESERVED_FILES = {
     "rulebook.yaml",
+    "pack.yaml",
     "signals.yaml",
     "sources.yaml",
     "resources.yaml",
@@ -71,6 +73,17 @@ class Meta(BaseModel):
     version: Annotated[str, Field(pattern=r"^\d+\.\d+\.\d+$")]
     default_locale: str = "en"
     description: str = ""
+
+
+class PackMeta(BaseModel):
+    """``pack.yaml``: a rule pack's name and version, and the built-in rules it turns off."""
+
+    model_config = _STRICT
+
+    name: Annotated[str, Field(min_length=1)]
+    version: Annotated[str, Field(pattern=r"^\d+\.\d+\.\d+$")]
+    description: str = ""
+    disable: list[str] = Field(default_factory=list, description="Rule ids to turn off.")
 
 
 class SignalDef(BaseModel):
@@ -205,8 +218,12 @@ class RuleBook:
         rules: dict[str, Rule],
         located: dict[str, _Located],
         guide_map: GuideMap | None = None,
+        packs: tuple[Path, ...] = (),
+        changes: tuple[str, ...] = (),
     ) -> None:
         self.root = root
+        self.packs = packs
+        self.changes = changes
         self.meta = meta
         self.signals = signals
         self.sources = sources
@@ -222,17 +239,33 @@ class RuleBook:
                     self._count_keys.setdefault(text, f"n{len(self._count_keys)}")
 
     @classmethod
-    def load(cls, path: str | Path | None = None) -> RuleBook:
-        """Load and check a rule base folder; the default is the one shipped with the library."""
-        root = Path(path) if path is not None else default_rules_dir()
-        if not root.is_dir():
-            raise RuleBookError([Problem(str(root), "not a folder; pass the folder holding rulebook.yaml")])
-        loader = _Loader(root)
-        book = loader.build()
+    def load(cls, path: str | Path | None = None, packs: Sequence[str | Path] = ()) -> RuleBook:
+        """Load and check a rule base folder, then apply rule packs on top of it, in order.
+
+        The default base is the one shipped with the library. A pack is a folder with a
+        ``pack.yaml``; it may add signals, sources, resources, rules and templates,
+        override a rule by id, and ``disable`` rules (see docs/rule-language.md).
+        """
+        root = _folder(Path(path) if path is not None else default_rules_dir())
+        book = _Loader(root).build()
+        for pack in packs:
+            book = _merge(book, _Loader(_folder(Path(pack))).build_pack())
         problems = list(_Checker(book).problems())
         if problems:
-            raise RuleBookError(problems, source=str(root))
+            raise RuleBookError(problems, source=", ".join(str(r) for r in book.roots))
         return book
+
+    @property
+    def roots(self) -> tuple[Path, ...]:
+        """The base folder, then each pack folder, in the order they apply."""
+        return (self.root, *self.packs)
+
+    def template_dirs(self, locale: str) -> list[Path]:
+        """Where a locale's templates are looked up: the last pack first, the base last,
+        then the same for the default locale, which every missing template falls back to."""
+        chain = [locale] if locale == self.meta.default_locale else [locale, self.meta.default_locale]
+        folders = [root / "templates" / name for name in chain for root in reversed(self.roots)]
+        return [f for f in folders if f.is_dir()]
 
     @property
     def name(self) -> str:
@@ -246,17 +279,18 @@ class RuleBook:
     def content_hash(self) -> str:
         """sha256 over every YAML and template file, so any wording change shows."""
         digest = hashlib.sha256()
-        for file in sorted(_content_files(self.root)):
-            digest.update(file.relative_to(self.root).as_posix().encode())
-            digest.update(b"\0")
-            digest.update(file.read_bytes())
-            digest.update(b"\0")
+        for index, root in enumerate(self.roots):
+            for file in sorted(_content_files(root)):
+                digest.update(f"{index}/{file.relative_to(root).as_posix()}".encode())
+                digest.update(b"\0")
+                digest.update(file.read_bytes())
+                digest.update(b"\0")
         return digest.hexdigest()
 
     @property
     def locales(self) -> list[str]:
-        base = self.root / "templates"
-        return sorted(p.name for p in base.iterdir() if p.is_dir()) if base.is_dir() else []
+        found = {p.name for root in self.roots if (root / "templates").is_dir() for p in (root / "templates").iterdir()}
+        return sorted(name for name in found if not name.startswith((".", "_")))
 
     def category_of(self, signal: str) -> Category:
         return self.signals[signal].category
@@ -297,6 +331,12 @@ class RuleBook:
         return _suggest(name, self.signals)
 
 
+def _folder(path: Path) -> Path:
+    if not path.is_dir():
+        raise RuleBookError([Problem(str(path), "not a folder; pass the folder holding rulebook.yaml or pack.yaml")])
+    return path
+
+
 def _content_files(root: Path) -> Iterator[Path]:
     for file in root.rglob("*"):
         if file.is_file() and file.suffix in (".yaml", ".yml", ".j2"):
@@ -327,6 +367,16 @@ class _Loader:
         guide_map = None if guide_path is None else _validate(GuideMap, _yaml.load(guide_path), guide_path)
         return RuleBook(self.root, meta, signals, sources, resources, rules, located, guide_map)
 
+    def build_pack(self) -> _Pack:
+        meta_path = self._file("pack.yaml")
+        assert meta_path is not None
+        meta = _validate(PackMeta, _yaml.load(meta_path), meta_path)
+        signals = self._unique(_SignalFile, "signals.yaml", "signals", required=False)
+        sources = self._unique(_SourceFile, "sources.yaml", "sources", required=False)
+        resources = self._unique(_ResourceFile, "resources.yaml", "resources", required=False)
+        rules, located = self._rules(required=False)
+        return _Pack(self.root, meta, signals, sources, resources, rules, located)
+
     def _unique(self, model: type[BaseModel], name: str, key: str, required: bool = True) -> dict[str, Any]:
         path = self._file(name, required)
         if path is None:
@@ -344,14 +394,14 @@ class _Loader:
             raise RuleBookError(problems)
         return found
 
-    def _rules(self) -> tuple[dict[str, Rule], dict[str, _Located]]:
+    def _rules(self, required: bool = True) -> tuple[dict[str, Rule], dict[str, _Located]]:
         rules: dict[str, Rule] = {}
         located: dict[str, _Located] = {}
         problems: list[Problem] = []
         files = sorted(
             p for p in self.root.glob("*.y*ml") if p.suffix in (".yaml", ".yml") and p.name not in RESERVED_FILES
         )
-        if not files:
+        if not files and required:
             raise RuleBookError([Problem(str(self.root), "no rule files (*.yaml with 'rules:')")])
         for path in files:
             raw = _yaml.load(path)
@@ -376,6 +426,73 @@ class _Loader:
         if problems:
             raise RuleBookError(problems)
         return dict(sorted(rules.items())), located
+
+
+@dataclass(frozen=True)
+class _Pack:
+    root: Path
+    meta: PackMeta
+    signals: dict[str, SignalDef]
+    sources: dict[str, SourceDef]
+    resources: dict[str, ResourceDef]
+    rules: dict[str, Rule]
+    located: dict[str, _Located]
+
+
+def _merge_defs(kind: str, mine: dict[str, Any], theirs: dict[str, Any], where: str) -> Iterator[Problem]:
+    for key, value in theirs.items():
+        if key in mine and mine[key] != value:
+            yield Problem(
+                where, f"{kind} {key!r} is already defined differently; a pack may add {kind}s, not redefine them"
+            )
+        mine[key] = value
+
+
+def _lowers_safety(old: Rule | None, new: Rule) -> bool:
+    if old is None or old.category is not Category.safety:
+        return False
+    return new.level < old.level or new.category is not old.category
+
+
+def _merge(book: RuleBook, pack: _Pack) -> RuleBook:
+    """The rule base with one pack applied; RuleBookError names every conflict."""
+    problems: list[Problem] = []
+    signals, sources = dict(book.signals), dict(book.sources)
+    problems += _merge_defs("signal", signals, pack.signals, str(pack.root / "signals.yaml"))
+    problems += _merge_defs("source", sources, pack.sources, str(pack.root / "sources.yaml"))
+    resources = {**book.resources, **pack.resources}  # resources are configuration: a pack may replace them
+    rules, located, changes = dict(book.rules), dict(book._located), list(book.changes)
+    for rule_id, rule in pack.rules.items():
+        where = f"{pack.located[rule_id].where}:{pack.located[rule_id].line}"
+        old = book.rules.get(rule_id)
+        if _lowers_safety(old, rule):
+            assert old is not None
+            problems.append(
+                Problem(where, f"rule {rule_id}: a pack may not lower a built-in safety rule ({old.level.value})")
+            )
+            continue
+        if old is not None:
+            changes.append(f"{pack.meta.name} overrides {rule_id} ({book.where(rule_id)})")
+        rules[rule_id] = rule
+        located[rule_id] = pack.located[rule_id]
+    meta_path = str(pack.root / "pack.yaml")
+    for rule_id in pack.meta.disable:
+        old = rules.get(rule_id)
+        if old is None:
+            problems.append(Problem(meta_path, f"disable: no rule {rule_id!r}{_suggest(rule_id, rules)}"))
+        elif old.category is Category.safety:
+            problems.append(Problem(meta_path, f"disable: {rule_id} is a safety rule; a pack may not turn it off"))
+        else:
+            del rules[rule_id]
+            changes.append(f"{pack.meta.name} disables {rule_id}")
+    if problems:
+        raise RuleBookError(problems, source=str(pack.root))
+    meta = book.meta.model_copy(update={"name": f"{book.meta.name}+{pack.meta.name}"})
+    packs = (*book.packs, pack.root)
+    ordered = dict(sorted(rules.items()))
+    return RuleBook(
+        book.root, meta, signals, sources, resources, ordered, located, book.guide_map, packs, tuple(changes)
+    )
 
 
 class _Checker:
@@ -418,9 +535,9 @@ class _Checker:
         for resource in rule.resources:
             if resource not in book.resources:
                 yield f"resource {resource!r} is not in resources.yaml{_suggest(resource, book.resources)}"
-        for locale in book.locales:
-            if not (book.root / "templates" / locale / rule.explain).is_file():
-                yield f"template {rule.explain!r} is missing for locale {locale!r}"
+        default = book.meta.default_locale
+        if not any((folder / rule.explain).is_file() for folder in book.template_dirs(default)):
+            yield f"template {rule.explain!r} is missing for locale {default!r}"
         yield from self._signals(rule)
         yield from self._supersedes(rule)
         yield from self._complexity(rule)

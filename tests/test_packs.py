@@ -1,0 +1,117 @@
+"""Rule packs on top of the shipped rules: add, override, disable, and the limits on each."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from therapy_signals import BUILTIN, Engine, Level, RenderError, RuleBookError
+
+PACK_YAML = "name: clinic\nversion: 1.0.0\n"
+NEW_SIGNAL = "signals:\n  - {id: therapist_late_often, category: everyday, label: your therapist running late}\n"
+NEW_RULE = (
+    "rules:\n"
+    "  - id: everyday.therapist-late\n"
+    "    title: Your therapist often runs late\n"
+    "    category: everyday\n"
+    "    level: discuss\n"
+    "    when: {signal: therapist_late_often}\n"
+    "    normal_when: Now and then, with an apology.\n"
+    "    explain: everyday/therapist-late.j2\n"
+    "    references: [guide#everyday-challenges]\n"
+)
+
+
+def make_pack(root: Path, files: dict[str, str]) -> Path:
+    root.mkdir(parents=True)
+    for name, text in {"pack.yaml": PACK_YAML, **files}.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return root
+
+
+@pytest.fixture
+def pack(tmp_path: Path) -> Path:
+    return make_pack(
+        tmp_path / "clinic",
+        {
+            "signals.yaml": NEW_SIGNAL,
+            "clinic.yaml": NEW_RULE,
+            "templates/en/everyday/therapist-late.j2": "Running late {{ observations | length }} time(s) is worth a word.",
+        },
+    )
+
+
+def test_a_pack_adds_a_signal_a_rule_and_a_template(pack: Path) -> None:
+    engine = Engine(rule_paths=[BUILTIN, pack])
+    g = engine.explain({"observations": [{"signal": "therapist_late_often"}]})
+    assert g.level is Level.discuss
+    assert g.findings[0].explanation == "Running late 1 time(s) is worth a word."
+    assert g.rulebook.name.endswith("+clinic")
+    assert g.rulebook.hash != Engine().rulebook.content_hash
+
+
+def test_a_pack_overrides_a_rule_and_its_template(tmp_path: Path, book) -> None:  # type: ignore[no-untyped-def]
+    base = book.rules["everyday.feeling-challenged"]
+    text = (
+        "rules:\n  - id: everyday.feeling-challenged\n    title: Being stretched in a session\n"
+        f"    category: everyday\n    level: normal\n    when: {{signal: feeling_challenged_in_session}}\n"
+        f"    normal_when: Usually.\n    explain: {base.explain}\n    references: [guide#everyday-challenges]\n"
+    )
+    pack = make_pack(tmp_path / "p", {"r.yaml": text, f"templates/en/{base.explain}": "Our clinic's words."})
+    engine = Engine(rule_paths=[BUILTIN, pack])
+    assert any("overrides everyday.feeling-challenged" in c for c in engine.rulebook.changes)
+    g = engine.explain({"observations": [{"signal": "feeling_challenged_in_session"}]})
+    assert (g.findings[0].title, g.findings[0].explanation) == ("Being stretched in a session", "Our clinic's words.")
+
+
+def test_a_pack_disables_a_rule(tmp_path: Path, engine: Engine) -> None:
+    target = "boundaries.frequent-gifts"
+    assert target in engine.rulebook.rules
+    pack = make_pack(tmp_path / "p", {"pack.yaml": PACK_YAML + f"disable: [{target}]\n"})
+    custom = Engine(rule_paths=[BUILTIN, pack])
+    assert target not in custom.rulebook.rules
+    assert f"clinic disables {target}" in custom.rulebook.changes
+
+
+def test_a_pack_may_not_lower_or_disable_a_safety_rule(tmp_path: Path, book) -> None:  # type: ignore[no-untyped-def]
+    rule = book.rules["safety.sexual-contact"]
+    lowered = (
+        f"rules:\n  - id: {rule.id}\n    title: Lowered\n    category: safety\n    level: concern\n"
+        f"    when: {{signal: sexual_contact}}\n    normal_when: Never.\n    explain: {rule.explain}\n"
+        "    references: [guide#emotional-safety]\n"
+    )
+    pack = make_pack(tmp_path / "p", {"r.yaml": lowered, "pack.yaml": PACK_YAML + "disable: [safety.self-harm-risk]\n"})
+    with pytest.raises(RuleBookError) as caught:
+        Engine(rule_paths=[BUILTIN, pack])
+    message = str(caught.value)
+    assert "rule safety.sexual-contact: a pack may not lower a built-in safety rule (serious)" in message
+    assert "disable: safety.self-harm-risk is a safety rule; a pack may not turn it off" in message
+
+
+def test_conflicts_are_named(tmp_path: Path) -> None:
+    redefined = "signals:\n  - {id: sexual_contact, category: everyday, label: something else}\n"
+    pack = make_pack(tmp_path / "p", {"signals.yaml": redefined, "pack.yaml": PACK_YAML + "disable: [everyday.nope]\n"})
+    with pytest.raises(RuleBookError) as caught:
+        Engine(rule_paths=[BUILTIN, pack])
+    message = str(caught.value)
+    assert "signal 'sexual_contact' is already defined differently" in message
+    assert "disable: no rule 'everyday.nope'" in message
+
+
+def test_pack_templates_run_in_the_sandbox(pack: Path) -> None:
+    (pack / "templates/en/everyday/therapist-late.j2").write_text("{{ ''.__class__.__mro__[1].__subclasses__() }}")
+    engine = Engine(rule_paths=[BUILTIN, pack])
+    with pytest.raises(RenderError, match="therapist-late.j2 \\(rule everyday.therapist-late\\)"):
+        engine.explain({"observations": [{"signal": "therapist_late_often"}]})
+
+
+def test_rules_validate_takes_a_pack(pack: Path) -> None:
+    script = Path(sys.executable).parent / "therapy-signals"
+    done = subprocess.run([str(script), "rules", "validate", str(pack)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "+clinic" in done.stdout and "every rule fires and renders" in done.stdout
