@@ -106,7 +106,7 @@ def test_conflicts_are_named(tmp_path: Path) -> None:
 def test_pack_templates_run_in_the_sandbox(pack: Path) -> None:
     (pack / "templates/en/everyday/therapist-late.j2").write_text("{{ ''.__class__.__mro__[1].__subclasses__() }}")
     engine = Engine(rule_paths=[BUILTIN, pack])
-    with pytest.raises(RenderError, match="therapist-late.j2 \\(rule everyday.therapist-late\\)"):
+    with pytest.raises(RenderError, match=r"therapist-late\.j2 \(rule everyday\.therapist-late\)"):
         engine.explain({"observations": [{"signal": "therapist_late_often"}]})
 
 

@@ -299,6 +299,13 @@ def rules_test(
         raise typer.Exit(1)
 
 
+# Commands of the optional parts register last, so they follow the core ones in --help; each
+# imports its heavy dependencies (pyarrow, dask, matplotlib, FastAPI, markdown-it) only when run.
+from .lint._cli import register as _register_lint  # noqa: E402
+
+_register_lint(app)
+
+
 def main() -> None:
     """Entry point of the ``therapy-signals`` script."""
     app()

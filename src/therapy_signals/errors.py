@@ -10,12 +10,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 __all__ = [
+    "BatchError",
+    "DesignError",
+    "DocumentError",
     "EngineDisagreementError",
     "EngineUnavailableError",
     "InputError",
+    "LintConfigError",
     "LocaleError",
     "Problem",
     "RenderError",
+    "ResumeError",
     "RuleBookError",
     "ScenarioError",
     "TherapySignalsError",
@@ -91,3 +96,28 @@ class EngineDisagreementError(TherapySignalsError, RuntimeError):
 
 class EngineUnavailableError(TherapySignalsError, ImportError):
     """durable_rules is missing or its C extension failed to import; the message says how to fix it."""
+
+
+class BatchError(TherapySignalsError):
+    """A batch run stopped: a rejected record under ``--fail-fast``, a worker with other rules,
+    a Dask scheduler that cannot be reached, or counts that do not add up; the message says which."""
+
+
+class ResumeError(BatchError):
+    """``--resume`` cannot continue a run: no unfinished run is recorded, or its input, rules or
+    options differ from this one; the message names what changed and how to start afresh."""
+
+
+class DesignError(TherapySignalsError, ValueError):
+    """A scenario design asks for something the rule base lacks (an unknown signal, category,
+    field or value) or cannot produce a valid scenario; the message lists the choices."""
+
+
+class DocumentError(InputError):
+    """A file given to the linter cannot be read as text: missing, a folder, binary, or not
+    UTF-8; the message names the file and, for bad bytes, the line and column."""
+
+
+class LintConfigError(TherapySignalsError, ValueError):
+    """The linter's configuration (``[tool.therapy-signals.lint]`` or ``.therapy-signals.toml``)
+    is wrong; the message names the file, the key, and what is allowed."""

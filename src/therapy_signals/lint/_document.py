@@ -1,0 +1,441 @@
+"""An article as a tree of sections: headings with their paragraphs and lists, with positions.
+
+markdown-it-py parses the Markdown and gives every block its source lines. The prose of each
+block is then taken straight from those lines with the markup *masked*: list markers, ``#``,
+emphasis, link targets, inline code and HTML tags become spaces of the same length, so an
+offset into the prose is an offset into the source line and every finding gets an exact line
+and column.
+
+Writers' drafts are not always tidy Markdown, and the guide itself is plain text: headings
+are lines on their own without ``#``, and lists run straight into the next paragraph. Two
+rules make such text read as its writer meant it: a short title-cased line (or a line that
+is only bold text) at the start of a paragraph is a heading, and an unindented line that
+starts with a capital letter after a list item ends the list instead of continuing the item.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token as MdToken
+
+from ._text import line_starts, position, sentences, words
+
+__all__ = ["Directive", "Document", "ListBlock", "ListItem", "Prose", "Section", "parse"]
+
+# markdown-it skips whatever lies deeper than this; such lines are still linted as prose.
+_MAX_NESTING = 40
+
+
+@dataclass(eq=False)
+class Prose:
+    """A run of prose: whole source lines with the markup masked (offsets = columns)."""
+
+    kind: str  # heading, paragraph, item, row, html
+    text: str
+    line: int  # 0-based line of the first character of ``text``
+    starts: list[int] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.starts = line_starts(self.text)
+
+    def where(self, offset: int) -> tuple[int, int]:
+        """1-based (line, column) of an offset into :attr:`text`."""
+        line, column = position(self.starts, offset)
+        return self.line + line + 1, column + 1
+
+    def sentences(self) -> Iterator[tuple[int, int]]:
+        return sentences(self.text)
+
+    @property
+    def stripped(self) -> str:
+        return " ".join(self.text.split())
+
+
+@dataclass(eq=False)
+class ListItem:
+    prose: Prose | None
+    lists: list[ListBlock] = field(default_factory=list)
+
+
+@dataclass(eq=False)
+class ListBlock:
+    """A list (or a table's rows) and the sentence just before it that may frame it."""
+
+    section: Section
+    lead_in: tuple[Prose, int, int] | None  # the prose and the span of its framing sentence
+    parent_item: ListItem | None
+    items: list[ListItem] = field(default_factory=list)
+
+
+@dataclass(eq=False)
+class Section:
+    heading: Prose | None
+    level: int
+    parent: Section | None
+    children: list[Section] = field(default_factory=list)
+    lists: list[ListBlock] = field(default_factory=list)
+
+    def chain(self) -> Iterator[Section]:
+        """This section, then each enclosing one."""
+        section: Section | None = self
+        while section is not None:
+            yield section
+            section = section.parent
+
+
+@dataclass(frozen=True)
+class Directive:
+    """A suppression comment: ``<!-- therapy-signals-disable rule-id -->`` and friends."""
+
+    line: int  # 1-based line of the comment's end
+    column: int
+    kind: str  # disable, enable, disable-next-line, disable-line
+    checks: tuple[str, ...]  # empty: every check
+
+
+@dataclass
+class Document:
+    lines: list[str]
+    root: Section
+    prose: list[Prose]
+    lists: list[ListBlock]
+    directives: list[Directive]
+
+
+_DIRECTIVE = re.compile(
+    r"<!--\s*therapy-signals-(disable-next-line|disable-line|disable|enable)\b([^>]*?)\s*-->", re.IGNORECASE
+)
+_FRONT_MATTER = re.compile(r"\A(?:\ufeff)?(---|\+\+\+)[ \t]*\n.*?\n(?:---|\.\.\.|\+\+\+)[ \t]*(?:\n|\Z)", re.DOTALL)
+_CONTAINER = re.compile(r"^[ \t]*(?:>[ \t]?)*")
+_MARKER = re.compile(r"^([ \t]*(?:>[ \t]?)*[ \t]*)((?:[-*+]|\d{1,9}[.)])(?:[ \t]+\[[ xX]\])?)(?=[ \t]|$)")
+_ATX_OPEN = re.compile(r"^([ \t]*(?:>[ \t]?)*[ \t]*)(#{1,6})(?=[ \t]|$)")
+_ATX_CLOSE = re.compile(r"[ \t]+#+[ \t]*$")
+_INLINE = [
+    re.compile(r"(`+)(?:(?!\1).)+?\1"),  # code spans
+    re.compile(r"!\[[^\]\n]*\]\([^)\n]*\)"),  # images
+    re.compile(r"<!--.*?-->"),
+    re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>"),  # HTML tags
+    re.compile(r"<(?:https?|mailto|ftp):[^>\s]*>|<[^@>\s]+@[^>\s]+>"),  # autolinks
+    re.compile(r"https?://[^\s)>\]]+"),
+    re.compile(r"\[\^[^\]\n]+\]"),  # footnote references
+    re.compile(r"&(?:[A-Za-z][A-Za-z0-9]{1,31}|#\d{1,7}|#[xX][0-9a-fA-F]{1,6});"),
+]
+_LINK = re.compile(r"\[([^\]\n]*)\](\([^)\n]*\)|\[[^\]\n]*\])")
+_EMPHASIS = re.compile(r"\*+|~~|(?<![A-Za-z0-9])_+|_+(?![A-Za-z0-9])")
+_ESCAPE = re.compile(r"\\(?=[!-/:-@\[-`{-~])")
+_BOLD_LINE = re.compile(r"^\s*(\*\*|__)(?=\S)(.+?)(?<=\S)\1\s*:?\s*$")
+_SMALL = words("a an the and or but of to in on at for with by from as is are vs not nor so")
+_LEAVES = frozenset({"paragraph_open", "heading_open", "fence", "code_block", "html_block", "hr", "tr_open"})
+_LIST_START = re.compile(r"^[ \t]*(?:[-*+]|\d{1,9}[.)])[ \t]+\S")
+_REFERENCE = re.compile(r"^[ \t]{0,3}\[[^\]]+\]:[ \t]*\S")
+
+
+def _blank(match: re.Match[str]) -> str:
+    return " " * len(match.group())
+
+
+def mask_inline(line: str) -> str:
+    """The prose of one line: inline markup replaced by spaces of the same length."""
+    if not any(c in line for c in "`![<h&*_~\\"):
+        return line
+    for pattern in _INLINE:
+        line = pattern.sub(_blank, line)
+    line = _LINK.sub(lambda m: " " + m.group(1) + " " * (len(m.group()) - len(m.group(1)) - 1), line)
+    line = _EMPHASIS.sub(_blank, line)
+    return _ESCAPE.sub(" ", line)
+
+
+def _mask_prefix(line: str, pattern: re.Pattern[str]) -> str:
+    match = pattern.match(line)
+    return " " * match.end() + line[match.end() :] if match else line
+
+
+def _mask_marker(line: str) -> str:
+    match = _MARKER.match(line)
+    return " " * match.end() + line[match.end() :] if match else _mask_prefix(line, _CONTAINER)
+
+
+def _title_like(line: str) -> bool:
+    """A short line on its own in title case, without closing punctuation: a plain-text heading."""
+    text = line.strip()
+    if not text or len(text) > 100 or not text[0].isupper() or text[-1] in ".,;:!\"'":
+        return False
+    words = re.findall(r"[A-Za-z][A-Za-z'\u2019-]*", text)
+    if not 1 <= len(words) <= 14:
+        return False
+    significant = [w for w in words if w.lower() not in _SMALL]
+    if not significant:
+        return False
+    capital = sum(1 for w in significant if w[0].isupper())
+    return capital / len(significant) >= 0.75 and (len(words) > 1 or len(text) > 3)
+
+
+class _Builder:
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+        self.root = Section(None, 0, None)
+        self.section = self.root
+        self.real_heading_level = 0
+        self.prose: list[Prose] = []
+        self.lists: list[ListBlock] = []
+        self.covered: set[int] = set()
+        self.last_paragraph: Prose | None = None
+        self.last_paragraph_end = -1
+
+    # -- prose -------------------------------------------------------------------------
+    def _prose(self, kind: str, start: int, end: int, first_marker: bool = False) -> Prose:
+        masked = []
+        for number in range(start, end):
+            raw = self.lines[number]
+            if kind == "heading":
+                line = _mask_prefix(raw, _ATX_OPEN)
+                line = _ATX_CLOSE.sub(_blank, line) if _ATX_OPEN.match(raw) else line
+                if number > start and re.fullmatch(r"[ \t>]*(=+|-+)[ \t]*", raw):
+                    line = " " * len(raw)
+            elif kind == "row":
+                line = raw.replace("|", " ")
+            elif first_marker and number == start:
+                line = _mask_marker(raw)
+            else:
+                line = _mask_prefix(raw, _CONTAINER)
+            masked.append(mask_inline(line))
+        return Prose(kind, "\n".join(masked), start)
+
+    def _add(self, prose: Prose) -> Prose:
+        self.prose.append(prose)
+        return prose
+
+    # -- sections ----------------------------------------------------------------------
+    def _open_section(self, heading: Prose, level: int) -> None:
+        parent = self.section
+        while parent.parent is not None and parent.level >= level:
+            parent = parent.parent
+        section = Section(heading, level, parent)
+        parent.children.append(section)
+        self.section = section
+        self.last_paragraph = None
+
+    def heading(self, start: int, end: int, level: int) -> None:
+        self.real_heading_level = level
+        self._open_section(self._add(self._prose("heading", start, end)), level)
+
+    def paragraph(self, start: int, end: int) -> None:
+        """A top-level paragraph; title-like lines in it (plain text) open sections."""
+        run = start
+        for number in range(start, end):
+            raw = self.lines[number]
+            after_sentence = number == run or self.lines[number - 1].rstrip().endswith(
+                (".", "!", "?", ":", '"', "\u201d")
+            )
+            rest_is_text = number + 1 < end or self._block_follows(number + 1)
+            if not (_BOLD_LINE.match(raw) or (after_sentence and rest_is_text and _title_like(raw))):
+                continue
+            self._paragraph_run(run, number)
+            level = self.real_heading_level + 1 if self.real_heading_level else 2
+            self._open_section(self._add(self._prose("heading", number, number + 1)), level)
+            run = number + 1
+        self._paragraph_run(run, end)
+
+    def _paragraph_run(self, start: int, end: int) -> None:
+        if start < end:
+            prose = self._add(self._prose("paragraph", start, end))
+            self.last_paragraph = prose
+            self.last_paragraph_end = end
+
+    def _block_follows(self, line: int) -> bool:
+        while line < len(self.lines) and not self.lines[line].strip():
+            line += 1
+        return line < len(self.lines)
+
+    # -- lists -------------------------------------------------------------------------
+    def lead_in(self, start: int) -> tuple[Prose, int, int] | None:
+        """The last sentence of the paragraph right before line ``start``, if it frames a list."""
+        prose = self.last_paragraph
+        if prose is None:
+            return None
+        between = self.lines[self.last_paragraph_end : start]
+        if any(line.strip() and not line.strip().startswith("<!--") for line in between):
+            return None
+        spans = list(prose.sentences())
+        if not spans:
+            return None
+        first, last = spans[-1]
+        return prose, first, last
+
+    def new_list(self, start: int, parent_item: ListItem | None) -> ListBlock:
+        if parent_item is not None:
+            lead = None
+            if parent_item.prose is not None and parent_item.prose.text.rstrip().endswith(":"):
+                spans = list(parent_item.prose.sentences())
+                lead = (parent_item.prose, *spans[-1]) if spans else None
+        else:
+            lead = self.lead_in(start)
+        block = ListBlock(self.section, lead, parent_item)
+        if parent_item is not None:
+            parent_item.lists.append(block)
+        else:
+            self.section.lists.append(block)
+        self.lists.append(block)
+        return block
+
+
+def parse(text: str) -> Document:
+    """Read Markdown (or plain text) into a :class:`Document`; never raises on any text."""
+    lines = text.split("\n")
+    source = text
+    front = _FRONT_MATTER.match(text)
+    skipped: set[int] = set()
+    if front:
+        count = front.group().count("\n")
+        skipped.update(range(count))
+        source = "\n" * count + text[front.end() :]
+    md = MarkdownIt("commonmark", {"maxNesting": _MAX_NESTING}).enable("table")
+    tokens = md.parse(source)
+    builder = _Builder(lines)
+    _walk(tokens, builder, skipped)
+    _uncovered(builder, skipped)
+    directives = list(_directives(lines, skipped))
+    return Document(lines, builder.root, builder.prose, builder.lists, directives)
+
+
+def _walk(tokens: list[MdToken], builder: _Builder, skipped: set[int]) -> None:
+    lists: list[ListBlock | None] = []  # None: a list we split and whose rest starts later
+    items: list[ListItem] = []
+    item_indent: list[int] = []
+    tables: list[ListBlock] = []
+    in_head = False
+    index = 0
+    while index < len(tokens):
+        token = tokens[index]
+        kind = token.type
+        span = token.map
+        # Only leaf blocks cover lines: a list item's range also spans what markdown-it skipped.
+        if span is not None and kind in _LEAVES:
+            builder.covered.update(range(span[0], span[1]))
+        if kind == "heading_open" and span is not None:
+            builder.heading(span[0], span[1], int(token.tag[1]))
+            index += 3
+            continue
+        if kind in ("bullet_list_open", "ordered_list_open") and span is not None:
+            parent = items[-1] if items else None
+            lists.append(builder.new_list(span[0], parent))
+        elif kind in ("bullet_list_close", "ordered_list_close"):
+            lists.pop()
+            if not lists:
+                builder.last_paragraph = None
+        elif kind == "list_item_open" and span is not None:
+            item = ListItem(None)
+            current = lists[-1] if lists else None
+            if current is None and lists:
+                # The list was cut by a plain-text paragraph: its remaining items form a new one.
+                lists[-1] = current = builder.new_list(span[0], items[-1] if items else None)
+            if current is not None:
+                current.items.append(item)
+            items.append(item)
+            item_indent.append(_content_indent(builder.lines[span[0]]))
+        elif kind == "list_item_close":
+            items.pop()
+            item_indent.pop()
+        elif kind == "paragraph_open" and span is not None:
+            if items:
+                _item_paragraph(builder, items[-1], item_indent[-1], span[0], span[1], lists)
+            else:
+                builder.paragraph(span[0], span[1])
+            index += 3
+            continue
+        elif kind == "table_open" and span is not None:
+            tables.append(builder.new_list(span[0], items[-1] if items else None))
+        elif kind == "thead_open":
+            in_head = True
+        elif kind == "thead_close":
+            in_head = False
+        elif kind == "tr_open" and span is not None and tables and not in_head:
+            tables[-1].items.append(ListItem(builder._add(builder._prose("row", span[0], span[1]))))
+        elif kind == "table_close" and tables:
+            tables.pop()
+        elif kind in ("fence", "code_block") and span is not None:
+            skipped.update(range(span[0], span[1]))
+            builder.last_paragraph = None
+        elif kind == "html_block" and span is not None:
+            if not token.content.lstrip().startswith("<!--"):
+                builder._add(builder._prose("html", span[0], span[1]))
+        elif kind == "hr":
+            builder.last_paragraph = None
+        index += 1
+
+
+def _content_indent(line: str) -> int:
+    match = _MARKER.match(line)
+    if not match:
+        return 0
+    rest = line[match.end() :]
+    return match.end() + min(len(rest) - len(rest.lstrip(" ")), 4) if rest.strip() else match.end() + 1
+
+
+def _item_paragraph(
+    builder: _Builder, item: ListItem, indent: int, start: int, end: int, lists: list[ListBlock | None]
+) -> None:
+    """A paragraph inside a list item; an unindented capitalised line ends the list there."""
+    first = _MARKER.match(builder.lines[start]) is not None and item.prose is None
+    cut = end
+    for number in range(start + 1, end):
+        line = builder.lines[number]
+        stripped = line.lstrip(" \t>")
+        lazy = len(line) - len(line.lstrip(" ")) < indent
+        if lazy and stripped[:1].isupper():
+            cut = number
+            break
+    prose = builder._add(builder._prose("item", start, cut, first_marker=first))
+    if item.prose is None:
+        item.prose = prose
+    if cut < end:
+        # Plain text: the rest is a paragraph of the section, and later items a new list.
+        builder.paragraph(cut, end)
+        for depth in range(len(lists)):
+            lists[depth] = None
+
+
+def _uncovered(builder: _Builder, skipped: set[int]) -> None:
+    """Lines markdown-it skipped (nesting deeper than it parses): still linted, as list items."""
+    lines = builder.lines
+    run_start = None
+    block: ListBlock | None = None
+    for number in range(len(lines) + 1):
+        ok = number < len(lines)
+        line = lines[number] if ok else ""
+        gap = (
+            ok
+            and number not in builder.covered
+            and number not in skipped
+            and line.strip()
+            and not _REFERENCE.match(line)
+            and not line.lstrip(" >").startswith("<!--")
+        )
+        if gap and _LIST_START.match(line.lstrip(" >") or ""):
+            if block is None:
+                block = builder.new_list(number, None)
+            block.items.append(ListItem(builder._add(builder._prose("item", number, number + 1, first_marker=True))))
+            run_start = None
+            continue
+        if gap:
+            if run_start is None:
+                run_start = number
+            continue
+        if run_start is not None:
+            builder._add(builder._prose("paragraph", run_start, number))
+            run_start = None
+        if ok and number in builder.covered:
+            block = None
+
+
+def _directives(lines: list[str], skipped: set[int]) -> Iterator[Directive]:
+    for number, line in enumerate(lines):
+        if number in skipped or "therapy-signals-" not in line:
+            continue
+        for match in _DIRECTIVE.finditer(line):
+            checks = tuple(c for c in re.split(r"[\s,]+", match.group(2).strip()) if c)
+            yield Directive(number + 1, match.start() + 1, match.group(1).lower(), checks)

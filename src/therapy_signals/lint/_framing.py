@@ -1,0 +1,258 @@
+"""Framing versus content: does a list's heading call its items normal, or warning signs?
+
+A heading or the sentence that introduces a list *frames* the items: "Everyday challenges
+that are not red flags" says each item is normal, "Red flags" says each one is a warning
+sign. The frame is read from cue words with their negations ("not red flags" is a normal
+frame, "not okay" a warning frame); a frame with cues both ways ("Normal challenges versus
+red flags") is left undecided, and an undecided or cue-less heading takes its parent's
+frame. Each item is then matched against the signals, and the rules decide whether the
+frame contradicts them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from enum import Enum
+
+from ._document import Document, ListBlock, Prose, Section
+from ._finding import LintFinding, LintLevel
+from ._phrases import PhraseIndex, SignalMatch
+from ._text import Token, analyse, words
+
+__all__ = ["Frame", "aggravated", "check_framing", "frame_of"]
+
+
+class Frame(Enum):
+    normal = "normal"
+    warning = "warning"
+    undecided = "undecided"  # cues both ways, or a question
+    none = "none"  # no cue: inherit
+
+
+_NORMAL_WORDS = words(
+    """
+        normal healthy okay fine acceptable ordinary everyday common natural expected typical positive good
+        beneficial benefit safe strong healthier supportive empower empowering green growth reassure
+        reassuring harmless appropriate ethical professional
+        """
+)
+_WARNING_WORDS = words(
+    """
+        warn warning concern concerning worry worrying alarm alarming danger dangerous unhealthy unethical
+        harmful harm violent toxic exploit exploitation exploitative violation violate inappropriate
+        unacceptable trouble misconduct predatory groom grooming beware dealbreaker abusive unsafe wrong
+        problem problematic bad
+        """
+)
+# Two-word cues, as lemma pairs.
+_WARNING_PAIRS = frozenset(
+    {("red", "flag"), ("watch", "out"), ("be", "careful"), ("walk", "away"), ("cross", "line"), ("get", "help")}
+)
+_NORMAL_PAIRS = frozenset({("green", "flag"), ("part", "therapy"), ("part", "process")})
+_BARE_NEGATION_OK = frozenset({"be", "what", "and", "or", "whether"})
+# "Red flags you shouldn't ignore": a negation of these leaves the frame as it is.
+_NEUTRAL_NEGATED = frozenset({"ignore", "miss", "overlook", "dismiss", "underestimate"})
+
+
+def _cues(tokens: Sequence[Token]) -> Iterator[tuple[Frame, int]]:
+    words = [t for t in tokens if not t.punct]
+    skip = -1
+    for index, token in enumerate(words):
+        if index <= skip:
+            continue
+        pair = (token.lemma, words[index + 1].lemma) if index + 1 < len(words) else None
+        pair_gap = (token.lemma, words[index + 2].lemma) if index + 2 < len(words) else None
+        frame = None
+        for candidate in (pair, pair_gap):
+            if candidate in _WARNING_PAIRS:
+                frame = Frame.warning
+            elif candidate in _NORMAL_PAIRS:
+                frame = Frame.normal
+            if frame is not None:
+                skip = index + (1 if candidate is pair else 2)
+                break
+        if frame is None:
+            if token.lemma in _NORMAL_WORDS:
+                frame = Frame.normal
+            elif token.lemma in _WARNING_WORDS:
+                frame = Frame.warning
+        if frame is None:
+            continue
+        if token.negated:
+            frame = Frame.warning if frame is Frame.normal else Frame.normal
+        yield frame, index
+
+
+def frame_of(text: str) -> Frame:
+    """The frame a heading or an introducing sentence puts on the items after it."""
+    stripped = text.strip().rstrip(":").strip()
+    if not stripped or stripped.endswith("?"):
+        return Frame.undecided if stripped.endswith("?") else Frame.none
+    tokens = analyse(stripped)
+    cues = list(_cues(tokens))
+    frames = {frame for frame, _ in cues}
+    if len(frames) > 1:
+        return Frame.undecided
+    frame = frames.pop() if frames else Frame.none
+    # "What healthy therapists never do", "Good therapists avoid:": a negation that no cue
+    # consumed turns a normal frame into a warning one.
+    words = [t for t in tokens if not t.punct]
+    for index, token in enumerate(words):
+        if token.lemma != "not":
+            continue
+        scope = [t for t in words[index + 1 :] if t.negated]
+        if any(t.lemma in _NORMAL_WORDS or t.lemma in _WARNING_WORDS or t.lemma == "flag" for t in scope):
+            continue
+        if any(t.lemma in _NEUTRAL_NEGATED for t in scope):
+            continue
+        bare = not any(t.content for t in scope)
+        before = words[index - 1].lemma if index else ""
+        if bare and before in _BARE_NEGATION_OK:
+            return Frame.undecided  # "what's normal and what's not"
+        if frame is Frame.normal:
+            return Frame.warning
+    return frame
+
+
+@dataclass(frozen=True)
+class _Framed:
+    frame: Frame
+    source: Prose
+    start: int
+    end: int
+
+
+def _section_frame(section: Section) -> _Framed | None:
+    for current in section.chain():
+        if current.heading is None:
+            continue
+        frame = frame_of(current.heading.text)
+        if frame is Frame.none:
+            continue
+        if frame is Frame.undecided:
+            return None
+        return _Framed(frame, current.heading, 0, len(current.heading.text))
+    return None
+
+
+def list_frame(block: ListBlock) -> _Framed | None:
+    """The frame of a list: its introducing sentence's, else its nearest framed heading's."""
+    if block.lead_in is not None:
+        prose, start, end = block.lead_in
+        frame = frame_of(prose.text[start:end])
+        if frame is Frame.undecided:
+            return None
+        if frame is not Frame.none:
+            return _Framed(frame, prose, start, end)
+    if block.parent_item is not None:
+        for outer in _enclosing(block):
+            found = list_frame(outer)
+            if found is not None:
+                return found
+            break
+    return _section_frame(block.section)
+
+
+def _enclosing(block: ListBlock) -> Iterator[ListBlock]:
+    for candidate in block.section.lists:
+        if block.parent_item in candidate.items:
+            yield candidate
+
+
+_AGGRAVATING = words(
+    """
+        always constantly repeatedly every keep refuse dismiss defensive ignore mock blame punish week month
+        year persistent persistently excessive excessively regularly often frequently still never worse
+        unrepaired
+        """
+)
+
+
+def aggravated(tokens: Sequence[Token]) -> bool:
+    """Words that make an everyday challenge a pattern the rules may escalate ("every session")."""
+    return any(t.lemma in _AGGRAVATING for t in tokens)
+
+
+def _quote(text: str, limit: int = 60) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "\u2026"
+
+
+def check_framing(document: Document, index: PhraseIndex, path: str) -> Iterator[LintFinding]:
+    """framing.concern-listed-as-normal and framing.normal-listed-as-warning."""
+    for block in document.lists:
+        framed = list_frame(block)
+        if framed is None or framed.frame not in (Frame.normal, Frame.warning):
+            continue
+        frame_text = _quote(framed.source.text[framed.start : framed.end].strip().rstrip(":"))
+        for item in block.items:
+            prose = item.prose
+            if prose is None or not prose.text.strip():
+                continue
+            tokens = analyse(prose.text)
+            matches = index.match(tokens)
+            if framed.frame is Frame.normal:
+                finding = _concern_as_normal(prose, matches, frame_text, path)
+            else:
+                finding = _normal_as_warning(prose, tokens, matches, frame_text, path)
+            if finding is not None:
+                yield finding
+
+
+def _span(prose: Prose) -> tuple[int, int, int, int]:
+    text = prose.text
+    start = len(text) - len(text.lstrip())
+    end = len(text.rstrip())
+    first_line = text[start:end].split("\n", 1)[0]
+    line, column = prose.where(start)
+    return line, column, line, column + len(first_line)
+
+
+def _concern_as_normal(prose: Prose, matches: list[SignalMatch], frame: str, path: str) -> LintFinding | None:
+    concerns = [m for m in matches if m.signal.concern and not m.negated]
+    if not concerns:
+        return None
+    best = max(concerns, key=lambda m: (m.signal.level.rank, m.score))
+    signal = best.signal
+    line, column, end_line, end_column = _span(prose)
+    return LintFinding(
+        path,
+        line,
+        column,
+        end_line,
+        end_column,
+        LintLevel.error,
+        "framing.concern-listed-as-normal",
+        f'"{_quote(prose.text)}" is listed under "{frame}", which calls it normal, but it matches the signal '
+        f"{signal.id} ({signal.label}): rule {signal.rule} is at level {signal.level.value}",
+        signal.id,
+        signal.rule,
+        signal.level,
+    )
+
+
+def _normal_as_warning(
+    prose: Prose, tokens: Sequence[Token], matches: list[SignalMatch], frame: str, path: str
+) -> LintFinding | None:
+    if not matches or any(m.signal.concern or m.signal.category.is_concern for m in matches):
+        return None
+    best = matches[0]
+    if not best.signal.normal or best.negated or aggravated(tokens):
+        return None
+    signal = best.signal
+    line, column, end_line, end_column = _span(prose)
+    return LintFinding(
+        path,
+        line,
+        column,
+        end_line,
+        end_column,
+        LintLevel.warning,
+        "framing.normal-listed-as-warning",
+        f'"{_quote(prose.text)}" is listed under "{frame}" as a warning sign, but it matches the signal '
+        f"{signal.id} ({signal.label}), which rule {signal.rule} calls {signal.level.value}",
+        signal.id,
+        signal.rule,
+        signal.level,
+    )

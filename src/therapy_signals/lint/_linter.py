@@ -1,0 +1,121 @@
+"""The Linter: one rule base and one configuration, applied to any number of articles."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterable
+from dataclasses import replace
+from pathlib import Path
+
+from ..rulebook import RuleBook
+from ._checks import CHECKS
+from ._config import LintConfig
+from ._document import parse
+from ._encoding import check_encoding
+from ._finding import LintFinding, LintLevel
+from ._framing import check_framing
+from ._phrases import PhraseIndex
+from ._read import decode, read_document
+from ._safety import check_next_steps, next_steps_pattern
+from ._statements import check_statements
+from ._suppress import suppress, unknown_checks
+from ._terms import TermTable, check_terms
+
+__all__ = ["Linter", "lint_file", "lint_text"]
+
+_NEWLINES = re.compile(r"\r\n?")
+
+
+class Linter:
+    """Checks articles against one rule base with one configuration; reusable and thread-safe.
+
+    ``rulebook`` is a loaded :class:`~therapy_signals.RuleBook`, a rule base folder, or None for
+    the configuration's ``rules`` (default: the shipped rule base).
+    """
+
+    def __init__(self, config: LintConfig | None = None, rulebook: RuleBook | str | Path | None = None) -> None:
+        self.config = config if config is not None else LintConfig()
+        if isinstance(rulebook, RuleBook):
+            self.rulebook = rulebook
+        else:
+            self.rulebook = RuleBook.load(rulebook if rulebook is not None else self.config.rules)
+        self._index = PhraseIndex(self.rulebook)
+        self._terms = TermTable(self.config.terms)
+        self._next_steps = next_steps_pattern(self.config.next_steps)
+
+    def lint_text(self, text: str, path: str = "<text>") -> list[LintFinding]:
+        """Findings for one article given as text; ``path`` is what findings report."""
+        text = _NEWLINES.sub("\n", text.removeprefix("\ufeff"))
+        if not text.strip():
+            return []
+        document = parse(text)
+        findings: list[LintFinding] = []
+        framing = list(check_framing(document, self._index, path))
+        findings.extend(framing)
+        flagged = {(f.line, f.column) for f in framing}
+        skip = {id(p) for p in document.prose if p.where(_first_char(p.text)) in flagged}
+        findings.extend(check_statements(document, self._index, path, skip))
+        findings.extend(check_next_steps(document, text, self._index, path, self._next_steps))
+        findings.extend(check_encoding(document, path))
+        findings.extend(check_terms(document, self._terms, path))
+        findings.extend(unknown_checks(document.directives, path))
+        findings = self._configure(findings)
+        findings = suppress(findings, document.directives)
+        return sorted(findings, key=lambda f: (f.line, f.column, f.check))
+
+    def lint_bytes(self, data: bytes, path: str = "<bytes>") -> list[LintFinding]:
+        """Findings for UTF-8 bytes; DocumentError for binary or non-UTF-8 data."""
+        return self.lint_text(decode(data, path), path)
+
+    def lint_file(self, path: str | Path) -> list[LintFinding]:
+        """Findings for one file; DocumentError when it is missing, binary or not UTF-8."""
+        return self.lint_text(read_document(path), str(path))
+
+    def _configure(self, findings: Iterable[LintFinding]) -> list[LintFinding]:
+        config = self.config
+        kept = []
+        for finding in findings:
+            if finding.check in config.disable:
+                continue
+            level = config.levels.get(finding.check)
+            if level is not None and level is not finding.level:
+                finding = _with_level(finding, level)
+            kept.append(finding)
+        return kept
+
+    def level_of(self, check: str) -> LintLevel:
+        """The level a check reports at under this configuration."""
+        return self.config.levels.get(check, CHECKS[check].level)
+
+
+def _first_char(text: str) -> int:
+    return len(text) - len(text.lstrip())
+
+
+def _with_level(finding: LintFinding, level: LintLevel) -> LintFinding:
+    return replace(finding, level=level)
+
+
+_default: Linter | None = None
+_lock = threading.Lock()
+
+
+def _shared() -> Linter:
+    global _default
+    with _lock:
+        if _default is None:
+            _default = Linter()
+        return _default
+
+
+def lint_text(text: str, path: str = "<text>", *, config: LintConfig | None = None) -> list[LintFinding]:
+    """Lint one article given as text, with the default configuration unless ``config`` is given."""
+    linter = _shared() if config is None else Linter(config)
+    return linter.lint_text(text, path)
+
+
+def lint_file(path: str | Path, *, config: LintConfig | None = None) -> list[LintFinding]:
+    """Lint one file, with the default configuration unless ``config`` is given."""
+    linter = _shared() if config is None else Linter(config)
+    return linter.lint_file(path)

@@ -1,0 +1,239 @@
+"""Finding the rule base's signals in prose, from the ``phrasings`` of ``rules/signals.yaml``.
+
+Each phrasing becomes a bag of canonical lemmas, each lemma weighted by how specific it is
+to one signal (an inverse document frequency over the signals: "loan" says much more than
+"therapist"). A piece of text matches a phrasing when the lemmas it shares cover most of
+the phrasing's weight, close together. The match then compares negations: when the text
+negates what the phrasing affirms ("your therapist never borrows money" against "my
+therapist borrowed money from me"), the match is *negated*: the text says it does not
+happen, or should not.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ..conditions import Match as RuleMatch
+from ..model import Category, Level
+from ..rulebook import RuleBook
+from ._text import Token, analyse
+
+__all__ = ["PhraseIndex", "SignalInfo", "SignalMatch"]
+
+# A phrasing matches when the text covers this share of its weight.
+THRESHOLD = 0.74
+# Lemmas that appear in more than this share of signals do not propose candidates alone.
+_GENERIC_SHARE = 0.12
+# The specific (non-generic) words a match shares with a phrasing must weigh at least this.
+_MIN_ANCHOR_WEIGHT = 3.3
+_FULL = 0.95
+_MIN_FULL_ANCHOR_WEIGHT = 2.5
+# How many extra words may sit between the matched words of one phrasing.
+_SLACK = 6
+
+
+@dataclass(frozen=True, slots=True)
+class SignalInfo:
+    """What the linter needs to know about one signal: its class and the rule that says so."""
+
+    id: str
+    category: Category
+    label: str
+    rule: str | None  # the rule that fires on the signal alone
+    level: Level  # that rule's level
+
+    @property
+    def concern(self) -> bool:
+        """Calling it normal contradicts the rules: a concern category above normal, or a concern-level rule."""
+        return (self.category.is_concern and self.level > Level.normal) or self.level >= Level.concern
+
+    @property
+    def normal(self) -> bool:
+        """The rules call it normal on its own (an everyday challenge or a healthy sign)."""
+        return not self.category.is_concern and self.level is Level.normal
+
+    @property
+    def serious(self) -> bool:
+        """Serious or urgent on its own, or a safety signal: an article about it needs next steps."""
+        return self.category is Category.safety or self.level >= Level.serious
+
+
+@dataclass(frozen=True, slots=True)
+class SignalMatch:
+    """A signal found in a text: how well, where, and whether the text negates it."""
+
+    signal: SignalInfo
+    score: float
+    negated: bool
+    start: int
+    end: int
+    phrasing: str
+    flipped: float = 0.0  # share of the matched weight whose negation differs from the phrasing
+
+
+@dataclass(frozen=True, slots=True)
+class _Phrasing:
+    signal: str
+    text: str
+    lemmas: tuple[str, ...]
+    negated: tuple[bool, ...]
+    weights: tuple[float, ...]
+    total: float
+
+
+def signal_infos(book: RuleBook) -> dict[str, SignalInfo]:
+    """Each signal with the highest-level rule that fires on it alone."""
+    presence: dict[str, tuple[str, Level]] = {}
+    for rule in book.rules.values():
+        when = rule.when
+        if isinstance(when, RuleMatch) and when.is_presence:
+            for name in when.signals or ():
+                known = presence.get(name)
+                if known is None or rule.level > known[1]:
+                    presence[name] = (rule.id, rule.level)
+    infos: dict[str, SignalInfo] = {}
+    for name, signal in book.signals.items():
+        rule_id, level = presence.get(name, (None, Level.normal))
+        infos[name] = SignalInfo(name, signal.category, signal.label, rule_id, level)
+    return infos
+
+
+class PhraseIndex:
+    """Every phrasing of a rule base, indexed by lemma for fast lookup."""
+
+    def __init__(self, book: RuleBook) -> None:
+        self.signals = signal_infos(book)
+        raw: list[tuple[str, str, list[Token]]] = []
+        for name, signal in book.signals.items():
+            for text in [*signal.phrasings, signal.label]:
+                tokens = [t for t in analyse(text) if t.content]
+                if tokens:
+                    raw.append((name, text, tokens))
+        # Document frequency over signals, not phrasings: a signal with many phrasings
+        # must not make its own words look common.
+        signal_lemmas: dict[str, set[str]] = defaultdict(set)
+        for name, _, tokens in raw:
+            signal_lemmas[name].update(t.lemma for t in tokens)
+        df: dict[str, int] = defaultdict(int)
+        for lemmas in signal_lemmas.values():
+            for lemma in lemmas:
+                df[lemma] += 1
+        count = max(len(signal_lemmas), 1)
+        self._weight = {lemma: math.log((count + 1) / (n + 0.5)) for lemma, n in df.items()}
+        generic = {lemma for lemma, n in df.items() if n > _GENERIC_SHARE * count}
+        self._anchor = frozenset(df) - generic
+        self._phrasings: list[_Phrasing] = []
+        self._by_lemma: dict[str, list[int]] = defaultdict(list)
+        for name, text, tokens in raw:
+            seen: dict[str, bool] = {}
+            for token in tokens:
+                seen.setdefault(token.lemma, token.negated)
+            ordered = tuple(seen)
+            weights = tuple(self._weight[lemma] for lemma in ordered)
+            index = len(self._phrasings)
+            self._phrasings.append(_Phrasing(name, text, ordered, tuple(seen.values()), weights, sum(weights) or 1.0))
+            anchors = [lemma for lemma in ordered if lemma not in generic]
+            # A phrasing of generic words only ("my therapist is always there") would match
+            # any sentence about a therapist: it proposes no candidates.
+            for lemma in anchors:
+                self._by_lemma[lemma].append(index)
+
+    def match_text(self, text: str, threshold: float = THRESHOLD) -> list[SignalMatch]:
+        """Signals found in ``text``, best first (one match per signal); offsets index ``text``."""
+        return self.match(analyse(text), threshold)
+
+    def match(self, tokens: Sequence[Token], threshold: float = THRESHOLD) -> list[SignalMatch]:
+        """Signals found in analysed tokens, best first (one match per signal)."""
+        content = [t for t in tokens if t.content]
+        if not content:
+            return []
+        where: dict[str, list[int]] = defaultdict(list)
+        for position, token in enumerate(content):
+            where[token.lemma].append(position)
+        candidates: set[int] = set()
+        for lemma in where:
+            candidates.update(self._by_lemma.get(lemma, ()))
+        best: dict[str, SignalMatch] = {}
+        for index in candidates:
+            phrasing = self._phrasings[index]
+            found = self._score(phrasing, content, where, threshold)
+            if found is None:
+                continue
+            known = best.get(phrasing.signal)
+            # Between equally good phrasings, the one whose negations agree with the text wins.
+            if known is None or (found.score, -found.flipped) > (known.score, -known.flipped):
+                best[phrasing.signal] = found
+        return sorted(best.values(), key=lambda m: (-m.score, m.start, m.signal.id))
+
+    def _score(
+        self,
+        phrasing: _Phrasing,
+        content: Sequence[Token],
+        where: dict[str, list[int]],
+        threshold: float,
+    ) -> SignalMatch | None:
+        matched = [i for i, lemma in enumerate(phrasing.lemmas) if lemma in where]
+        covered = sum(phrasing.weights[i] for i in matched)
+        if covered / phrasing.total < threshold:
+            return None
+        # One common word ("understood") is not enough: two specific words, one rare one, or
+        # a moderately specific one covering the whole phrasing.
+        anchors = [phrasing.weights[i] for i in matched if phrasing.lemmas[i] in self._anchor]
+        coverage = covered / phrasing.total
+        if not (
+            len(anchors) >= 2
+            or sum(anchors) >= _MIN_ANCHOR_WEIGHT
+            or (coverage >= _FULL and sum(anchors) >= _MIN_FULL_ANCHOR_WEIGHT)
+        ):
+            return None
+        positions = _closest(phrasing, matched, where)
+        if positions is None:
+            return None
+        span = max(positions.values()) - min(positions.values()) + 1
+        if span > len(phrasing.lemmas) + _SLACK:
+            return None
+        flipped = sum(phrasing.weights[i] for i in matched if content[positions[i]].negated != phrasing.negated[i])
+        first = content[min(positions.values())]
+        last = content[max(positions.values())]
+        return SignalMatch(
+            self.signals[phrasing.signal],
+            round(covered / phrasing.total, 4),
+            flipped * 2 > covered,
+            first.start,
+            last.end,
+            phrasing.text,
+            round(flipped / covered, 4) if covered else 0.0,
+        )
+
+
+def _closest(phrasing: _Phrasing, matched: list[int], where: dict[str, list[int]]) -> dict[int, int] | None:
+    """For each matched lemma, the occurrence that keeps them all closest together."""
+    if not matched:
+        return None
+    events = sorted((position, i) for i in matched for position in where[phrasing.lemmas[i]])
+    need = len(matched)
+    have: dict[int, int] = {}
+    counts: dict[int, int] = defaultdict(int)
+    best: tuple[int, int] | None = None
+    left = 0
+    for right in range(len(events)):
+        counts[events[right][1]] += 1
+        while len(counts) == need:
+            width = events[right][0] - events[left][0]
+            if best is None or width < best[1] - best[0]:
+                best = (events[left][0], events[right][0])
+            lemma_index = events[left][1]
+            counts[lemma_index] -= 1
+            if counts[lemma_index] == 0:
+                del counts[lemma_index]
+            left += 1
+    if best is None:
+        return None
+    low, high = best
+    for position, i in events:
+        if low <= position <= high and i not in have:
+            have[i] = position
+    return have

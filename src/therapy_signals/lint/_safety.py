@@ -1,0 +1,84 @@
+"""Safety without next steps: serious or urgent concerns, and nowhere to turn.
+
+An article that discusses sexual contact, threats, self-harm or a loan from a therapist
+leaves a reader who recognises it with a question: what now? The rule base answers with
+resources and steps (another professional, the licensing board, a crisis line); an article
+should too. One finding per article, at the first mention.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+
+from ._document import Document
+from ._finding import LintFinding, LintLevel
+from ._phrases import PhraseIndex
+from ._text import analyse
+
+__all__ = ["NEXT_STEPS", "check_next_steps"]
+
+# What counts as a resource or a next step. Writers can add their own in the configuration.
+NEXT_STEPS = (
+    r"crisis (?:line|text line|center|centre|team|service)",
+    r"hot ?line",
+    r"help ?line",
+    r"lifeline",
+    r"\b(?:988|911|999|112|000)\b",
+    r"samaritans",
+    r"emergency (?:services|room|department|number)",
+    r"licens\w* (?:board|body|authority)",
+    r"(?:state|regulatory|professional|ethics) (?:board|body|committee|association)",
+    r"(?:file|make|lodge|submit) (?:a |an )?(?:formal )?(?:complaint|report)",
+    r"report (?:it|them|this|that|the therapist|your therapist|to)\b",
+    r"second opinion",
+    r"(?:another|a different|a new|an independent) (?:licensed )?(?:therapist|professional|counsell?or|clinician|"
+    r"provider|psychologist|practitioner)",
+    r"(?:talk|speak|reach out) (?:to|with) (?:a |an |your )?(?:doctor|gp|lawyer|attorney|advocate|trusted)",
+    r"domestic (?:violence|abuse) (?:hotline|shelter|advocate|service)",
+    r"safety plan",
+    r"(?:call|contact) the police",
+    r"(?:seek|get|find) (?:help|support)",
+    r"(?:consultation|consult) with",
+    r"(?:stop|end) (?:seeing|therapy with)",
+    r"https?://\S*(?:988|hotline|lifeline|samaritans|crisis)\S*",
+)
+
+
+def next_steps_pattern(extra: Sequence[str] = ()) -> re.Pattern[str]:
+    phrases = [*NEXT_STEPS, *(re.escape(p.lower()) for p in extra)]
+    return re.compile("|".join(f"(?:{p})" for p in phrases), re.IGNORECASE)
+
+
+def check_next_steps(
+    document: Document, raw: str, index: PhraseIndex, path: str, pattern: re.Pattern[str]
+) -> Iterator[LintFinding]:
+    """safety.no-next-steps: at most one finding, at the first serious concern."""
+    if pattern.search(raw):
+        return
+    for prose in document.prose:
+        text = prose.text
+        for start, end in prose.sentences():
+            matches = [m for m in index.match(analyse(text[start:end])) if m.signal.serious and not m.negated]
+            if not matches:
+                continue
+            best = max(matches, key=lambda m: (m.signal.level.rank, m.score))
+            signal = best.signal
+            line, column = prose.where(start + best.start)
+            end_line, end_column = prose.where(start + best.end)
+            yield LintFinding(
+                path,
+                line,
+                column,
+                end_line,
+                end_column,
+                LintLevel.warning,
+                "safety.no-next-steps",
+                f"the article discusses {signal.label} (signal {signal.id}; rule {signal.rule} is at level "
+                f"{signal.level.value}) but gives no resource or next step: name another professional, "
+                "the licensing board, or a crisis line",
+                signal.id,
+                signal.rule,
+                signal.level,
+            )
+            return

@@ -1,0 +1,536 @@
+"""Words as the matcher sees them: tokens, lemmas, synonyms, negation scopes and sentences.
+
+Writers say the same thing many ways ("asks you for a loan", "borrowed $500 from a client"),
+so every word is reduced to a canonical lemma: lemminflect gives the dictionary form
+(its word lists ship inside the wheel and load offline), and a small synonym table folds
+words that mean the same thing here (counsellor -> therapist, lend -> loan). Every token
+also records whether it sits in the scope of a negation ("never", "not", "without",
+"rather than"), so "your therapist never borrows money" can be told from "your therapist
+borrows money".
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+
+from lemminflect import getAllLemmas, getAllLemmasOOV  # type: ignore[import-untyped]
+
+__all__ = [
+    "NEGATORS",
+    "STOP",
+    "Token",
+    "analyse",
+    "base_lemma",
+    "lemma",
+    "sentences",
+    "words",
+]
+
+
+def words(text: str) -> frozenset[str]:
+    """A set of words written as one string: word lists read better as prose than as a list."""
+    return frozenset(text.split())
+
+
+# A word (with an inner apostrophe), an amount of money, a number, or one punctuation mark
+# that ends a negation's scope. Hyphens split words: "self-harm" is "self" and "harm".
+_TOKEN = re.compile(
+    r"\$\s?\d[\d,.]*|[A-Za-z]+(?:['\u2019][A-Za-z]+)*|\d+|[.,;:!?()\[\]\"\u201c\u201d\u2014\u2013]|(?<=\s)-(?=\s)"
+)
+_NOT_SUFFIX = {
+    "don": "do",
+    "doesn": "do",
+    "didn": "do",
+    "isn": "be",
+    "aren": "be",
+    "wasn": "be",
+    "weren": "be",
+    "ain": "be",
+    "can": "can",
+    "couldn": "can",
+    "won": "will",
+    "wouldn": "will",
+    "shouldn": "should",
+    "mustn": "must",
+    "hasn": "have",
+    "haven": "have",
+    "hadn": "have",
+    "needn": "need",
+    "mightn": "may",
+    "shan": "shall",
+}
+
+_CONTRACTED = {"s": "is", "re": "are", "m": "am", "ve": "have", "ll": "will", "d": "would"}
+_IS_BEFORE_S = frozenset({"it", "that", "there", "what", "here", "who", "he", "she", "this", "everything", "nothing"})
+
+# Words that start a negation scope. Verbs like "avoid" and "prevent" negate what follows
+# just as "not" does: "good therapists avoid dual relationships".
+NEGATORS = frozenset(
+    {
+        "not",
+        "no",
+        "never",
+        "without",
+        "nobody",
+        "nothing",
+        "none",
+        "neither",
+        "nor",
+        "cannot",
+        "avoid",
+        "prevent",
+        "refuse",
+        "forbid",
+        "prohibit",
+        "instead",
+        "rather",
+    }
+)
+# "not only", "no doubt": not negations.
+_NOT_NEGATION_AFTER = {"not": {"only", "just", "merely"}, "no": {"doubt", "matter"}}
+# Words that close a negation's scope: a clause boundary.
+_SCOPE_BREAK = frozenset(
+    {
+        "but",
+        "and",
+        "although",
+        "though",
+        "however",
+        "because",
+        "since",
+        "so",
+        "while",
+        "whereas",
+        "unless",
+        "until",
+        "if",
+        "when",
+        "whenever",
+        "which",
+        "who",
+        "yet",
+        "then",
+    }
+)
+_PUNCT_BREAK = frozenset('.,;:!?()[]"\u201c\u201d\u2014\u2013-')
+# Evaluation words end a scope: in "never okay for a therapist to ask for money" the
+# negation belongs to "okay", not to the asking.
+EVALUATIVE = frozenset(
+    {
+        "okay",
+        "fine",
+        "normal",
+        "acceptable",
+        "appropriate",
+        "alright",
+        "healthy",
+        "harmless",
+        "natural",
+        "common",
+        "ethical",
+        "professional",
+        "allow",
+        "wrong",
+        "problem",
+        "worry",
+        "concern",
+        "flag",
+        "deal",
+        "unusual",
+        "inappropriate",
+        "unethical",
+    }
+)
+_SCOPE_WORDS = 6
+
+# Function words carry no meaning for matching. Negators are kept as markers, not content.
+STOP = words(
+    """
+        a an the this that these those there here some any each every all both either other another such i
+        me my mine myself you your yours yourself yourselves he him his himself she her hers herself it its
+        itself we us our ours ourselves they them their theirs themselves one someone somebody something
+        anything everything everyone everybody be have do will would shall should can could may might must
+        ought get make go come seem become let of in on at by for with about to from into onto upon over
+        under up down off out as than through during before after above below again further once per via and
+        or but if when while because so which who whom whose what where how why whether very really just
+        also even still only too quite rather more most much many lot lots often sometimes always usually
+        constantly repeatedly ever already almost thing way kind sort bit s t d ll re ve m
+        """
+)
+
+# Words that mean the same thing for our purpose fold to one lemma. Keys are lemmas.
+_SYNONYMS = {
+    # people
+    "counselor": "therapist",
+    "counsellor": "therapist",
+    "counsel": "therapist",
+    "psychologist": "therapist",
+    "psychotherapist": "therapist",
+    "psychiatrist": "therapist",
+    "clinician": "therapist",
+    "practitioner": "therapist",
+    "provider": "therapist",
+    "analyst": "therapist",
+    "shrink": "therapist",
+    "patient": "client",
+    "spouse": "partner",
+    "husband": "partner",
+    "wife": "partner",
+    "boyfriend": "partner",
+    "girlfriend": "partner",
+    "ex": "former",
+    "previous": "former",
+    # money and business
+    "lend": "loan",
+    "borrow": "loan",
+    "cash": "money",
+    "fund": "money",
+    "dollar": "money",
+    "invest": "business",
+    "investment": "business",
+    "venture": "business",
+    "hire": "job",
+    "employ": "job",
+    "employment": "job",
+    "price": "fee",
+    "cost": "fee",
+    "charge": "fee",
+    "payment": "fee",
+    "pay": "fee",
+    "bill": "fee",
+    "trade": "barter",
+    "exchange": "barter",
+    # touch and sex
+    "embrace": "hug",
+    "cuddle": "hug",
+    "sexual": "sex",
+    "sexually": "sex",
+    "intercourse": "sex",
+    "intimate": "sex",
+    "intimacy": "sex",
+    "romantic": "romance",
+    "romantically": "romance",
+    "affair": "romance",
+    "date": "romance",
+    "flirtatious": "flirt",
+    "seductive": "flirt",
+    "grope": "sex",
+    "fondle": "sex",
+    # contact
+    "text": "message",
+    "call": "message",
+    "phone": "message",
+    "email": "message",
+    "dm": "message",
+    "whatsapp": "message",
+    "chat": "message",
+    "facebook": "socialmedia",
+    "instagram": "socialmedia",
+    "twitter": "socialmedia",
+    "tiktok": "socialmedia",
+    "snapchat": "socialmedia",
+    "linkedin": "socialmedia",
+    "media": "socialmedia",
+    "jewelry": "expensive",
+    "jewellery": "expensive",
+    "costly": "expensive",
+    "lavish": "expensive",
+    "valuable": "expensive",
+    # secrecy, threats
+    "secrecy": "secret",
+    "secretly": "secret",
+    "hide": "secret",
+    "hidden": "secret",
+    "threat": "threaten",
+    "blackmail": "threaten",
+    "intimidate": "threaten",
+    "retaliate": "punish",
+    "retaliation": "punish",
+    "punishment": "punish",
+    "penalise": "punish",
+    "penalize": "punish",
+    # intoxication
+    "drunk": "intoxicate",
+    "intoxicated": "intoxicate",
+    "tipsy": "intoxicate",
+    "alcohol": "intoxicate",
+    "booze": "intoxicate",
+    "wine": "intoxicate",
+    "beer": "intoxicate",
+    "drug": "intoxicate",
+    "stoned": "intoxicate",
+    "hungover": "intoxicate",
+    # harm
+    "suicidal": "suicide",
+    "die": "suicide",
+    "kill": "suicide",
+    "violence": "violent",
+    "abuse": "violent",
+    "abusive": "violent",
+    "beat": "violent",
+    "hit": "violent",
+    "assault": "violent",
+    "afraid": "fear",
+    "scare": "fear",
+    "frighten": "fear",
+    "terrify": "fear",
+    # dependency
+    "dissuade": "discourage",
+    "decision": "decide",
+    "choice": "decide",
+    "choose": "decide",
+    "ghost": "abandon",
+    "vanish": "abandon",
+    "disappear": "abandon",
+    "quit": "end",
+    "stop": "end",
+    "terminate": "end",
+    "termination": "end",
+    "finish": "end",
+    "leave": "end",
+    "ending": "end",
+    "rely": "depend",
+    "reliant": "depend",
+    "reliance": "depend",
+    "dependent": "depend",
+    "dependency": "depend",
+    "dependence": "depend",
+    # everyday
+    "criticise": "judge",
+    "criticize": "judge",
+    "critical": "judge",
+    "judgment": "judge",
+    "judgement": "judge",
+    "judgmental": "judge",
+    "judgemental": "judge",
+    "misread": "misunderstand",
+    "misunderstanding": "misunderstand",
+    "confusion": "confuse",
+    "confusing": "confuse",
+    "confused": "confuse",
+    "hurry": "rush",
+    "awkward": "uncomfortable",
+    "discomfort": "uncomfortable",
+    "uneasy": "unease",
+    "tense": "unease",
+    "guarded": "unease",
+    # speech
+    "tell": "say",
+    "claim": "say",
+    "insist": "say",
+    "mention": "say",
+    "disclose": "share",
+    "disclosure": "share",
+    "reveal": "share",
+    "religious": "religion",
+    "faith": "religion",
+    "belief": "religion",
+    "spiritual": "religion",
+    "church": "religion",
+    "god": "religion",
+    "racist": "slur",
+    "racism": "slur",
+    "sexist": "slur",
+    "homophobic": "slur",
+    "transphobic": "slur",
+    "derogatory": "slur",
+    "mock": "slur",
+    "demean": "slur",
+    "demeaning": "slur",
+    "insult": "slur",
+    "belittle": "slur",
+    "appointment": "session",
+    "ok": "okay",
+    "alright": "okay",
+}
+
+_LEADING = {"VERB", "NOUN", "ADJ", "ADV"}
+
+
+@lru_cache(maxsize=65536)
+def lemma(word: str) -> str:
+    """The canonical lemma of one lower-case word: dictionary form, then synonyms."""
+    form = _dictionary_form(word)
+    form = _dictionary_form(form)  # "feelings" -> "feeling" -> "feel": the same as "feeling"
+    return _SYNONYMS.get(form, form)
+
+
+@lru_cache(maxsize=65536)
+def base_lemma(word: str) -> str:
+    """The dictionary form of one lower-case word, without synonyms ("patients" -> "patient")."""
+    return _dictionary_form(_dictionary_form(word))
+
+
+# Words whose most common reading here is not lemminflect's first choice.
+_OVERRIDES = {"drunk": "drunk", "presents": "present", "hugs": "hug", "texts": "text", "kisses": "kiss"}
+
+
+def _dictionary_form(word: str) -> str:
+    if not word.isalpha():
+        return word
+    if word in _OVERRIDES:
+        return _OVERRIDES[word]
+    found: dict[str, tuple[str, ...]] = getAllLemmas(word)
+    verb = found.get("VERB")
+    if verb and verb[0] != word:
+        return verb[0]
+    for pos in ("NOUN", "ADJ", "ADV", "VERB", "AUX"):
+        forms = found.get(pos)
+        if forms:
+            return forms[0]
+    if len(word) > 4 and word.endswith(("ing", "ed", "s")):
+        guess: dict[str, tuple[str, ...]] = getAllLemmasOOV(word, upos="VERB")
+        forms = guess.get("VERB")
+        if forms:
+            return forms[0]
+    return word
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """One word of a text: its lemma, where it is, and whether a negation covers it."""
+
+    lemma: str
+    start: int
+    end: int
+    negated: bool
+    content: bool  # False for function words, negators and punctuation
+
+    @property
+    def punct(self) -> bool:
+        return not self.lemma[:1].isalnum() and not self.lemma.startswith("$")
+
+
+def _raw_tokens(text: str) -> Iterator[tuple[str, int, int]]:
+    for match in _TOKEN.finditer(text):
+        word = match.group()
+        start, end = match.span()
+        if word.startswith("$"):
+            yield "money", start, end
+            continue
+        lower = word.lower().replace("\u2019", "'")
+        if "'" in lower:
+            base, _, suffix = lower.partition("'")
+            if suffix == "t" and base in _NOT_SUFFIX:
+                yield _NOT_SUFFIX[base], start, start + len(base)
+                yield "not", start + len(base), end
+                continue
+            if base.endswith("n") and suffix == "t":  # an unknown n't form
+                yield base[:-1], start, start + len(base) - 1
+                yield "not", start + len(base) - 1, end
+                continue
+            yield base, start, start + len(base)
+            # "it's fine": the verb matters to whoever looks for "is fine"; "therapist's" is possessive.
+            verb = _CONTRACTED.get(suffix) if suffix != "s" or base in _IS_BEFORE_S else None
+            if verb:
+                yield verb, start + len(base), end
+            continue
+        yield lower, start, end
+
+
+@lru_cache(maxsize=16384)
+def analyse(text: str) -> tuple[Token, ...]:
+    """Tokens of ``text`` with lemmas and negation scopes; offsets index into ``text``.
+
+    Cached: the checks analyse the same sentences, and articles repeat phrases.
+    """
+    return tuple(_analyse(text))
+
+
+def _analyse(text: str) -> list[Token]:
+    tokens: list[Token] = []
+    scope = 0  # words left in the current negation scope
+    raw = list(_raw_tokens(text))
+    for index, (word, start, end) in enumerate(raw):
+        if word in _PUNCT_BREAK or (len(word) == 1 and not word.isalnum()):
+            scope = 0
+            tokens.append(Token(word, start, end, False, False))
+            continue
+        if word in _SCOPE_BREAK:
+            scope = 0
+            tokens.append(Token(word, start, end, False, False))
+            continue
+        form = lemma(word)
+        if word in NEGATORS or form in NEGATORS:
+            following = raw[index + 1][0] if index + 1 < len(raw) else ""
+            if following in _NOT_NEGATION_AFTER.get(word, ()):
+                tokens.append(Token(form, start, end, False, False))
+                continue
+            if word == "rather" and following != "than":
+                tokens.append(Token(form, start, end, False, False))
+                continue
+            if word == "instead" and following != "of":
+                tokens.append(Token(form, start, end, False, False))
+                continue
+            tokens.append(Token("not", start, end, scope > 0, False))
+            scope = _SCOPE_WORDS
+            continue
+        negated = scope > 0
+        if scope:
+            scope -= 1
+        content = form not in STOP and word not in STOP
+        tokens.append(Token(form, start, end, negated, content))
+        if negated and form in EVALUATIVE:
+            scope = 0
+    return tokens
+
+
+_ABBREVIATIONS = frozenset({"dr", "mr", "mrs", "ms", "st", "vs", "etc", "e.g", "i.e", "eg", "ie", "prof", "approx"})
+_SENTENCE_END = re.compile(r"(?:[.!?]+[\"'\u201d\u2019)\]]*|:)(?=\s|$)|\n\s*\n")
+
+
+def sentences(text: str) -> Iterator[tuple[int, int]]:
+    """(start, end) spans of the sentences of a paragraph; a colon before a line break ends one too."""
+    start = 0
+    length = len(text)
+    for match in _SENTENCE_END.finditer(text):
+        end = match.end()
+        mark = match.group()
+        if mark == ":" and not _line_ends_after(text, end):
+            continue
+        if mark.startswith(".") and len(mark) == 1:
+            word = _word_before(text, match.start())
+            if word.lower() in _ABBREVIATIONS or (len(word) == 1 and word.isalpha()):
+                continue
+        if text[start:end].strip():
+            yield _trim(text, start, end)
+        start = end
+    if start < length and text[start:].strip():
+        yield _trim(text, start, length)
+
+
+def _line_ends_after(text: str, offset: int) -> bool:
+    rest = text[offset : offset + 200]
+    return rest.strip(" \t") == "" or rest.lstrip(" \t").startswith("\n")
+
+
+def _word_before(text: str, offset: int) -> str:
+    begin = offset
+    while begin > 0 and (text[begin - 1].isalpha() or text[begin - 1] == "."):
+        begin -= 1
+    return text[begin:offset]
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def line_starts(text: str) -> list[int]:
+    """Offsets at which each line of ``text`` starts (for offset -> line, column)."""
+    starts = [0]
+    starts.extend(m.end() for m in re.finditer("\n", text))
+    return starts
+
+
+def position(starts: list[int], offset: int) -> tuple[int, int]:
+    """0-based (line, column) of an offset, given :func:`line_starts`."""
+    line = bisect_right(starts, offset) - 1
+    return line, offset - starts[line]
