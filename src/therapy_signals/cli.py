@@ -301,9 +301,11 @@ def rules_test(
 
 # Commands of the optional parts register last, so they follow the core ones in --help; each
 # imports its heavy dependencies (pyarrow, dask, matplotlib, FastAPI, markdown-it) only when run.
+from ._serve_cli import register as _register_serve  # noqa: E402
 from .lint._cli import register as _register_lint  # noqa: E402
 
 _register_lint(app)
+_register_serve(app)
 
 
 def main() -> None:

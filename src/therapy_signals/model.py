@@ -352,3 +352,9 @@ class Guidance(BaseModel):
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (enums as strings)."""
         return self.model_dump(mode="json")
+
+    def to_cards(self) -> list[dict[str, Any]]:
+        """HL7 CDS Hooks cards: one per finding, resources first when serious or urgent."""
+        from .cards import to_cards
+
+        return to_cards(self)

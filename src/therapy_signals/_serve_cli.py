@@ -1,0 +1,116 @@
+"""The ``serve`` and ``rules changelog`` commands, registered onto the main Typer app.
+
+FastAPI and uvicorn are imported only when ``serve`` runs, so the rest of the command line
+works, and starts fast, without the ``server`` extra.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .errors import TherapySignalsError
+
+__all__ = ["register"]
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``serve`` to ``app`` and ``changelog`` to its ``rules`` sub-app."""
+    app.command("serve")(serve)
+    for group in app.registered_groups:
+        if group.name == "rules" and group.typer_instance is not None:
+            group.typer_instance.command("changelog")(rules_changelog)
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on; 0.0.0.0 exposes it to the network.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8080,
+    rules: Annotated[
+        Path | None, typer.Option("--rules", help="A rule base folder (default: the shipped one).", show_default=False)
+    ] = None,
+    pack: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--pack", help="A rule pack folder to apply on top (repeatable, applied in order).", show_default=False
+        ),
+    ] = None,
+    locale: Annotated[str | None, typer.Option(help="Template locale (default: the rule base's).")] = None,
+    max_body_bytes: Annotated[
+        int | None, typer.Option(help="Largest request body accepted.", show_default=False)
+    ] = None,
+    max_batch: Annotated[
+        int | None, typer.Option(help="Most scenarios in one batch request.", show_default=False)
+    ] = None,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="Worker processes, each with its own Engine (one per core helps).")
+    ] = 1,
+) -> None:
+    """Serve the HTTP API (needs the server extra): POST /v1/explain, /v1/cards, /v1/explain/batch, GET /v1/rules ..."""
+    try:
+        import uvicorn
+
+        from . import server
+    except ImportError as error:
+        typer.echo(
+            f"error: the HTTP service needs the server extra ({error.name} is missing); "
+            "install it with: pip install 'therapy-signals[server]'",
+            err=True,
+        )
+        raise typer.Exit(2) from None
+    from .engine import BUILTIN, Engine
+
+    try:
+        paths = [str(rules) if rules is not None else BUILTIN, *(str(p) for p in pack or [])]
+        engine = Engine(rule_paths=paths, locale=locale)
+    except TherapySignalsError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(2) from None
+    limits = {k: v for k, v in {"max_body_bytes": max_body_bytes, "max_batch": max_batch}.items() if v is not None}
+    book = engine.rulebook
+    typer.echo(
+        f"serving {book.name} {book.version} on http://{host}:{port}, {workers} worker(s); OpenAPI at /openapi.json",
+        err=True,
+    )
+    # uvicorn's access log would print paths in its own format; the service logs each request as JSON.
+    if workers == 1:
+        server.configure_logging()
+        uvicorn.run(server.create_app(engine, **limits), host=host, port=port, access_log=False, log_level="warning")
+        return
+    # Several processes need an import string: each worker rebuilds the Engine from this config
+    # (checked once above, so a bad rule pack fails here and not in every worker).
+    os.environ[server.SERVE_CONFIG_ENV] = json.dumps({"rule_paths": paths, "locale": locale, "limits": limits})
+    uvicorn.run(
+        "therapy_signals.server:app_from_env",
+        factory=True,
+        workers=workers,
+        host=host,
+        port=port,
+        access_log=False,
+        log_level="warning",
+    )
+
+
+def rules_changelog(
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write to this file instead of standard output.")
+    ] = None,
+    repo: Annotated[Path, typer.Option(help="The git checkout whose rules/ history to read.")] = Path(),
+) -> None:
+    """Write the rule CHANGELOG from the git history of rules/: rules added, removed, and levels changed."""
+    from ._changelog import changelog
+
+    try:
+        text = changelog(repo)
+    except TherapySignalsError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(2) from None
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        out.write_text(text, encoding="utf-8")
+        typer.echo(f"wrote {out}", err=True)
