@@ -67,15 +67,27 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        text = (task / "children").read_text().split()
+        found += [int(child) for child in text]
+    return found
+
+
 def rss_kb(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    raise RuntimeError("no VmRSS")
+    """RSS of the server and of its worker processes (uvicorn --workers), in KiB."""
+    total = 0
+    for process in [pid, *_children(pid)]:
+        for line in Path(f"/proc/{process}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1])
+    return total
 
 
-def start_server(port: int, log: Path) -> subprocess.Popen[bytes]:
+def start_server(port: int, log: Path, workers: int = 1) -> subprocess.Popen[bytes]:
     command = [sys.executable, "-m", "therapy_signals", "serve", "--host", HOST, "--port", str(port)]
+    command += ["--workers", str(workers)]
     with log.open("wb") as sink:
         process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=sink)
     deadline = time.monotonic() + 60
@@ -124,13 +136,13 @@ async def load(
     return run
 
 
-def report(runs: list[Run], memory: Run, rulebook: str, scenarios: int) -> str:
+def report(runs: list[Run], memory: Run, rulebook: str, scenarios: int, workers: int = 1) -> str:
     load_avg = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     lines = [
         "## HTTP service",
         "",
         f"Written by `benchmarks/bench_server.py --write` on {datetime.date.today().isoformat()}: "
-        f"`therapy-signals serve` in a subprocess on 127.0.0.1 ({rulebook}), one uvicorn worker, "
+        f"`therapy-signals serve` in a subprocess on 127.0.0.1 ({rulebook}), {workers} uvicorn worker(s), "
         "JSON request logs to a file, and httpx AsyncClients on one event loop in the benchmark's "
         f"process, posting the {scenarios} example scenarios in turn to `POST /v1/explain` "
         "(guidance with rendered explanations). Latency is per request, on the client, so it "
@@ -173,6 +185,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=100_000, help="requests in the memory run")
     parser.add_argument("--latency-requests", type=int, default=3_000, help="requests per latency run")
     parser.add_argument("--max-seconds", type=float, default=240.0, help="time bound of the memory run")
+    parser.add_argument("--workers", type=int, default=1, help="server worker processes (serve --workers)")
     args = parser.parse_args()
 
     examples = sorted((ROOT / "examples" / "scenarios").glob("*.json"))
@@ -180,7 +193,7 @@ def main() -> None:
     port = free_port()
     url = f"http://{HOST}:{port}"
     with tempfile.TemporaryDirectory() as tmp:
-        server = start_server(port, Path(tmp) / "server.log")
+        server = start_server(port, Path(tmp) / "server.log", args.workers)
         try:
             header = httpx.get(f"{url}/healthz").headers["x-rulebook"]
             name, version, digest = header.split()
@@ -202,12 +215,21 @@ def main() -> None:
         finally:
             server.terminate()
             server.wait(timeout=30)
-    text = report(runs, memory, rulebook, len(bodies))
+    text = report(runs, memory, rulebook, len(bodies), args.workers)
     print(text)
     if args.write:
-        current = DOC.read_text(encoding="utf-8")
-        DOC.write_text(current.rstrip("\n") + "\n\n" + text, encoding="utf-8")
-        print(f"appended to {DOC}")
+        DOC.write_text(replace_section(DOC.read_text(encoding="utf-8"), text), encoding="utf-8")
+        print(f"wrote the HTTP service section of {DOC}")
+
+
+def replace_section(document: str, section: str) -> str:
+    """The document with its "## HTTP service" section replaced (or appended), others kept."""
+    start = document.find("## HTTP service\n")
+    if start == -1:
+        return document.rstrip("\n") + "\n\n" + section.rstrip("\n") + "\n"
+    end = document.find("\n## ", start + 1)
+    rest = document[end + 1 :] if end != -1 else ""
+    return document[:start] + section.rstrip("\n") + "\n" + ("\n" + rest if rest else "")
 
 
 if __name__ == "__main__":
