@@ -171,9 +171,9 @@ def report(runs: list[Run], memory: Run, rulebook: str, scenarios: int, workers:
     verdict = "meets" if sixteen.quantile(0.99) < TARGET_P99_MS else "misses"
     lines += [
         f"The target of issue 6, p99 under {TARGET_P99_MS:.0f} ms at 16 clients, {verdict} it on this run "
-        f"({sixteen.quantile(0.99):.1f} ms). At 16 clients on one worker, latency is mostly waiting: "
-        "the Engine serialises calls into durable_rules, so a request waits for the ones ahead of it; "
-        "p50 at 16 clients is roughly 16 / (requests per second).",
+        f"({sixteen.quantile(0.99):.1f} ms). At 16 clients latency is mostly waiting: each worker's Engine "
+        "serialises calls into durable_rules, so a request waits for the ones ahead of it, and p50 at 16 "
+        "clients is roughly 16 / (requests per second); the client shares the same CPUs.",
         "",
     ]
     return "\n".join(lines)
@@ -181,7 +181,7 @@ def report(runs: list[Run], memory: Run, rulebook: str, scenarios: int, workers:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--write", action="store_true", help="append the figures to docs/performance.md")
+    parser.add_argument("--write", action="store_true", help="write the figures into docs/performance.md")
     parser.add_argument("--requests", type=int, default=100_000, help="requests in the memory run")
     parser.add_argument("--latency-requests", type=int, default=3_000, help="requests per latency run")
     parser.add_argument("--max-seconds", type=float, default=240.0, help="time bound of the memory run")
