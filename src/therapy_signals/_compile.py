@@ -34,7 +34,8 @@ CountKey = Callable[[Match], str]
 
 MAX_BRANCHES = 64
 _ORDER = ("signal", "category", *OBSERVATION_FIELDS)
-_NEVER = "\x01"  # no encoded string value is this, so `!= _NEVER` always holds
+_NEVER = "~"  # no encoded string value is this, so `!= _NEVER` always holds; printable, as
+# durable_rules 2.0.28 mis-parses escapes such as "\u0001" (sporadic create_ruleset error 102)
 _BELOW = -2  # every encoded number is at least -1 ("not given")
 
 
