@@ -10,7 +10,7 @@ export CPPFLAGS := -DPyEval_CallObject=PyObject_CallObject
 export NO_MKDOCS_2_WARNING := 1
 PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: demo test lint format bench docs smoke install dev clean
+.PHONY: demo test lint format bench bench-batch docs smoke install dev clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,12 @@ smoke: $(VENV)/.dev
 # `$(BIN)/python benchmarks/bench_engine.py --write` (about two minutes; no timing is a test).
 bench: $(VENV)/.dev
 	$(BIN)/python benchmarks/bench_engine.py
+
+# Batches: 1 and 2 workers on 100,000 scenarios next to raw durable_rules, then 1,000,000
+# streamed for peak memory (about 15 minutes). `--write` also rewrites the Batches section of
+# docs/performance.md; `--n 20000 --stream-n 0` is a quick look.
+bench-batch: $(VENV)/.dev
+	$(BIN)/python benchmarks/bench_batch.py
 
 clean:
 	rm -rf $(VENV) .venv-smoke-* dist build site .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -302,8 +302,10 @@ def rules_test(
 # Commands of the optional parts register last, so they follow the core ones in --help; each
 # imports its heavy dependencies (pyarrow, dask, matplotlib, FastAPI, markdown-it) only when run.
 from ._serve_cli import register as _register_serve  # noqa: E402
+from .batch._cli import register as _register_batch  # noqa: E402
 from .lint._cli import register as _register_lint  # noqa: E402
 
+_register_batch(app)
 _register_lint(app)
 _register_serve(app)
 

@@ -1,0 +1,204 @@
+"""Parquet scenario and results files, through pyarrow (the ``batch`` extra).
+
+Scenarios are one row each, with the observations as a list of structs::
+
+    id: string, setting: string, sessions: int32,
+    observations: list<struct<signal: string, frequency: string, ..., raised: bool,
+                              months_after_ending: int32, note: string>>
+
+Results are written as one part file per chunk while a run goes on (a part is renamed into
+place only once complete, so a killed run never leaves a torn one), then merged into the
+output in order, one row group per chunk.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from .._fields import OBSERVATION_FIELDS
+from ..errors import InputError, Problem
+from ..model import Observation, Scenario
+from ._io import Record
+from ._results import RESULT_COLUMNS, Result
+
+try:
+    import pyarrow as pa  # type: ignore[import-untyped]
+    import pyarrow.parquet as pq  # type: ignore[import-untyped]
+except ImportError as error:  # pragma: no cover - exercised only without the extra
+    raise ImportError(
+        "Parquet files need pyarrow: pip install 'therapy-signals[batch]' (JSONL and CSV work without it)"
+    ) from error
+
+__all__ = ["ResultParts", "read_results", "read_scenario_records", "row_count", "write_scenarios"]
+
+COMPRESSION = "zstd"
+ROW_GROUP = 5_000  # rows per row group of a scenario file: what a reader holds at once
+_READ_BATCH = 1024
+
+
+def _observation_type() -> Any:
+    fields = []
+    for name in Observation.model_fields:
+        spec = OBSERVATION_FIELDS.get(name)
+        if spec is not None and spec.kind == "bool":
+            kind = pa.bool_()
+        elif spec is not None and spec.kind == "number":
+            kind = pa.int32()
+        else:
+            kind = pa.string()
+        fields.append(pa.field(name, kind))
+    return pa.struct(fields)
+
+
+SCENARIO_SCHEMA = pa.schema(
+    [
+        pa.field("id", pa.string()),
+        pa.field("setting", pa.string()),
+        pa.field("sessions", pa.int32()),
+        pa.field("observations", pa.list_(_observation_type())),
+    ]
+)
+_SCENARIO_COLUMNS = {"id", "scenario_id", "setting", "sessions", "observations"}
+
+
+def result_schema(with_text: bool) -> Any:
+    kinds = {"sessions": pa.int32(), "observations": pa.int32()}
+    lists = {"signals", "findings", "superseded", "categories"}
+    fields = [
+        pa.field(name, pa.list_(pa.string()) if name in lists else kinds.get(name, pa.string()))
+        for name in RESULT_COLUMNS
+    ]
+    if with_text:
+        fields.append(pa.field("text", pa.string()))
+    return pa.schema(fields)
+
+
+def _parquet_file(path: Path) -> Any:
+    try:
+        return pq.ParquetFile(path)
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except (OSError, pa.ArrowException) as error:
+        raise InputError(f"{path}: not a readable Parquet file ({error})") from None
+
+
+def row_count(path: Path) -> int:
+    return int(_parquet_file(path).metadata.num_rows)
+
+
+def write_scenarios(scenarios: Iterable[Scenario], path: Path) -> int:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    count = 0
+    rows: list[dict[str, Any]] = []
+    with pq.ParquetWriter(path, SCENARIO_SCHEMA, compression=COMPRESSION) as writer:
+        for scenario in scenarios:
+            rows.append(scenario.model_dump(mode="json"))
+            count += 1
+            if len(rows) == ROW_GROUP:
+                writer.write_table(pa.Table.from_pylist(rows, SCENARIO_SCHEMA))
+                rows.clear()
+        if rows or count == 0:
+            writer.write_table(pa.Table.from_pylist(rows, SCENARIO_SCHEMA))
+    return count
+
+
+def _given(mapping: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in mapping.items() if v is not None}
+
+
+def _scenario_payload(row: Mapping[str, Any]) -> tuple[dict[str, Any], Problem | None]:
+    payload = _given(row)
+    if "scenario_id" in payload:
+        payload["id"] = payload.pop("scenario_id")
+    observations = payload.get("observations")
+    if isinstance(observations, str):
+        try:
+            observations = json.loads(observations)
+        except ValueError as error:
+            return payload, Problem("observations", f"not valid JSON text: {error}")
+    if isinstance(observations, list):
+        payload["observations"] = [_given(o) if isinstance(o, Mapping) else o for o in observations]
+    return payload, None
+
+
+def read_scenario_records(path: Path) -> Iterator[Record]:
+    file = _parquet_file(path)
+    names = set(file.schema_arrow.names)
+    unknown = sorted(names - _SCENARIO_COLUMNS)
+    if unknown or "observations" not in names:
+        what = f"unknown column {unknown[0]!r}" if unknown else "no 'observations' column"
+        raise InputError(f"{path}: {what}; a scenario file has id, setting, sessions and observations")
+    number = 0
+    for batch in file.iter_batches(batch_size=_READ_BATCH):
+        for row in batch.to_pylist():
+            number += 1
+            payload, problem = _scenario_payload(row)
+            yield Record(number, number, payload, problem)
+
+
+class ResultParts:
+    """Results as numbered part files, merged into the output by :meth:`close`."""
+
+    def __init__(self, path: Path, with_text: bool, resume_from: Mapping[str, int] | None = None) -> None:
+        self.path = path
+        self.schema = result_schema(with_text)
+        self.parts = path.with_name(path.name + ".parts")
+        if resume_from is None:
+            shutil.rmtree(self.parts, ignore_errors=True)
+            path.unlink(missing_ok=True)  # an old complete output must not pass for this run's
+            self.count = 0
+        else:
+            self.count = int(resume_from["parts"])
+            missing = [i for i in range(self.count) if not self._part(i).exists()]
+            if missing:
+                raise InputError(f"{self._part(missing[0])}: missing; the interrupted run cannot be resumed")
+            for stale in self.parts.glob("*"):
+                if stale.name.startswith(".") or int(stale.stem.split("-")[1]) >= self.count:
+                    stale.unlink()  # written after the last checkpoint
+        self.parts.mkdir(parents=True, exist_ok=True)
+
+    def _part(self, index: int) -> Path:
+        return self.parts / f"part-{index:06d}.parquet"
+
+    def write(self, items: Sequence[Result]) -> None:
+        rows = [r.to_row("text" in self.schema.names) for r in items]
+        table = pa.Table.from_pylist(rows, self.schema)
+        part = self._part(self.count)
+        temporary = part.with_name("." + part.name)
+        pq.write_table(table, temporary, compression=COMPRESSION)
+        temporary.replace(part)
+        self.count += 1
+        # Arrow's allocator keeps freed blocks for reuse; a long run holds only a chunk at a time,
+        # so hand them back rather than let resident memory creep up to the largest chunk seen.
+        pa.default_memory_pool().release_unused()
+
+    def position(self) -> dict[str, int]:
+        return {"parts": self.count}
+
+    def close(self) -> None:
+        temporary = self.path.with_name("." + self.path.name + ".merging")
+        with pq.ParquetWriter(temporary, self.schema, compression=COMPRESSION) as writer:
+            for index in range(self.count):
+                writer.write_table(pq.read_table(self._part(index), schema=self.schema))
+            if self.count == 0:
+                writer.write_table(self.schema.empty_table())
+        temporary.replace(self.path)
+        shutil.rmtree(self.parts, ignore_errors=True)
+
+    def abandon(self) -> None:
+        """The parts stay where they are for a resumed run to continue."""
+
+
+def read_results(path: Path) -> Iterator[Result]:
+    file = _parquet_file(path)
+    if not {"scenario_id", "level"} <= set(file.schema_arrow.names):
+        raise InputError(f"{path}: not a results file (no scenario_id and level columns)")
+    number = 0
+    for batch in file.iter_batches(batch_size=_READ_BATCH):
+        for row in batch.to_pylist():
+            number += 1
+            yield Result.from_row(row, number)

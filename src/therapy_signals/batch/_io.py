@@ -1,0 +1,487 @@
+"""Batch files in and out: JSONL (optionally gzip), CSV and Parquet, chosen by extension, or
+standard input and output.
+
+Readers stream: they yield one :class:`Record` per scenario and never hold the file.
+Writers append a chunk at a time and report a position (bytes written, or Parquet parts)
+that a resumed run truncates back to, so a run killed mid-write leaves nothing torn behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import hashlib
+import io
+import json
+import os
+import sys
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any, Literal, Protocol, cast
+
+from ..errors import InputError, Problem
+from ..model import Scenario
+from ._results import Rejected, Result
+
+__all__ = [
+    "FORMATS",
+    "Record",
+    "ScenarioSource",
+    "Sink",
+    "Target",
+    "error_sink",
+    "file_sha256",
+    "open_scenarios",
+    "read_errors",
+    "read_results",
+    "read_scenarios",
+    "result_sink",
+    "write_scenarios",
+]
+
+Format = Literal["jsonl", "csv", "parquet"]
+FORMATS: tuple[Format, ...] = ("jsonl", "csv", "parquet")
+_SUFFIXES: dict[str, Format] = {
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".csv": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
+_GZIP_MAGIC = b"\x1f\x8b"
+_BLOCK = 1 << 20
+
+
+@dataclass(frozen=True)
+class Target:
+    """A file, or standard input or output (``path`` None), in one format."""
+
+    path: Path | None
+    format: Format
+    gzip: bool = False
+
+    @classmethod
+    def parse(cls, where: str | Path, given: str | None = None) -> Target:
+        """``-`` is a standard stream (JSONL unless ``given``); a file's extension names its format."""
+        if str(where) == "-":
+            fmt = _format(given or "jsonl", "-")
+            return cls(None, fmt)
+        path = Path(where)
+        compressed = path.suffix == ".gz"
+        if given is not None:
+            return cls(path, _format(given, str(path)), compressed)
+        suffix = path.with_suffix("").suffix if compressed else path.suffix
+        if suffix.lower() not in _SUFFIXES:
+            raise InputError(
+                f"{path}: cannot tell the format from the extension {suffix or '(none)'!r}; "
+                "use .jsonl, .jsonl.gz, .csv, .csv.gz or .parquet, or name it with --input-format/--output-format"
+            )
+        fmt = _SUFFIXES[suffix.lower()]
+        if fmt == "parquet" and compressed:
+            raise InputError(f"{path}: Parquet compresses itself; drop the .gz")
+        return cls(path, fmt, compressed)
+
+    @property
+    def name(self) -> str:
+        return "-" if self.path is None else str(self.path)
+
+
+def _format(word: str, where: str) -> Format:
+    for fmt in FORMATS:
+        if word == fmt:
+            return fmt
+    raise InputError(f"{where}: unknown format {word!r}; use one of {', '.join(FORMATS)}")
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        while block := file.read(_BLOCK):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _open_input(path: Path) -> IO[bytes]:
+    try:
+        return path.open("rb")
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a folder; give a scenario file") from None
+    except OSError as error:
+        raise InputError(f"{path}: cannot read ({error.strerror})") from None
+
+
+def _maybe_gunzip(stream: IO[bytes], compressed: bool) -> IO[bytes]:
+    if compressed:
+        return cast(IO[bytes], gzip.GzipFile(fileobj=stream, mode="rb"))
+    return stream
+
+
+# -- reading scenarios ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One scenario as read: its position, its line, and what to validate.
+
+    ``payload`` is the raw bytes of a JSONL line (parsed by the worker, so parsing runs in
+    parallel too), a mapping, or a :class:`Scenario`. ``problem`` is set when the reader
+    already knows the record is malformed (the rows of one CSV scenario disagree); ``raw``,
+    when set, is the record exactly as read (a CSV scenario's rows of cells), for the errors file.
+    """
+
+    number: int
+    line: int
+    payload: Any
+    problem: Problem | None = None
+    raw: Any = None
+
+
+class _Hashing(io.RawIOBase):
+    """A read-only stream that hashes what passes through, for inputs read only once."""
+
+    def __init__(self, inner: IO[bytes]) -> None:
+        self.inner = inner
+        self.digest = hashlib.sha256()
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.inner.read(len(buffer))
+        self.digest.update(data)
+        buffer[: len(data)] = data
+        return len(data)
+
+
+class ScenarioSource:
+    """Records from a file, standard input or a Python iterable, with a hash and a count.
+
+    For a file, ``sha256`` (of its bytes) and, for JSONL and Parquet, ``total`` are known
+    before the first record; for a stream or an iterable, ``sha256`` is known once it is
+    exhausted (of the bytes read, or of each item's canonical JSON line) and ``total`` is None.
+    """
+
+    def __init__(self, source: str | Path | Iterable[Any], given: str | None = None) -> None:
+        self._items: Iterable[Any] | None = None
+        self._digest: Any = None
+        self.sha256: str | None = None
+        self.total: int | None = None
+        if isinstance(source, str | Path):
+            self.target = Target.parse(source, given)
+            if self.target.path is not None:
+                self._prepare_file(self.target.path)
+        else:
+            self.target = Target(None, "jsonl")
+            self._items = source
+        self.name = self.target.name if self._items is None else "(python objects)"
+
+    @property
+    def is_file(self) -> bool:
+        return self._items is None and self.target.path is not None
+
+    def _prepare_file(self, path: Path) -> None:
+        digest = hashlib.sha256()
+        with _open_input(path) as raw:
+            while block := raw.read(_BLOCK):
+                digest.update(block)
+        self.sha256 = digest.hexdigest()
+        if self.target.format == "jsonl":
+            with _maybe_gunzip(_open_input(path), self.target.gzip) as stream:
+                try:
+                    self.total = sum(1 for line in stream if line.strip())
+                except (OSError, EOFError) as error:
+                    raise InputError(f"{path}: not a readable gzip file ({error})") from None
+        elif self.target.format == "parquet":
+            from . import _arrow
+
+            self.total = _arrow.row_count(path)
+
+    def __iter__(self) -> Iterator[Record]:
+        if self._items is not None:
+            yield from self._objects(self._items)
+            return
+        if self.target.path is not None:
+            with _open_input(self.target.path) as raw:
+                yield from self._records(raw, self.target.gzip)
+            return
+        stdin = sys.stdin.buffer
+        compressed = isinstance(stdin, io.BufferedReader) and stdin.peek(2)[:2] == _GZIP_MAGIC
+        hashing = _Hashing(stdin)
+        yield from self._records(io.BufferedReader(hashing, _BLOCK), compressed)
+        self.sha256 = hashing.digest.hexdigest()
+
+    def _records(self, raw: IO[bytes], compressed: bool) -> Iterator[Record]:
+        fmt = self.target.format
+        if fmt == "parquet":
+            from . import _arrow
+
+            assert self.target.path is not None  # Target.parse refuses Parquet on a stream
+            yield from _arrow.read_scenario_records(self.target.path)
+            return
+        stream = _maybe_gunzip(raw, compressed)
+        try:
+            if fmt == "csv":
+                from . import _csv
+
+                yield from _csv.read_records(stream, self.name)
+            else:
+                yield from _jsonl_records(stream)
+        except (gzip.BadGzipFile, EOFError) as error:
+            raise InputError(f"{self.name}: not a readable gzip file ({error})") from None
+
+    def _objects(self, items: Iterable[Any]) -> Iterator[Record]:
+        digest = hashlib.sha256()
+        for number, item in enumerate(items, 1):
+            digest.update(_canonical(item) + b"\n")
+            yield Record(number, number, item)
+        self.sha256 = digest.hexdigest()
+
+
+def _jsonl_records(stream: IO[bytes]) -> Iterator[Record]:
+    number = 0
+    for line_number, line in enumerate(stream, 1):
+        if not line.strip():
+            continue  # blank lines are layout, not records
+        number += 1
+        yield Record(number, line_number, line)
+
+
+def _canonical(item: Any) -> bytes:
+    if isinstance(item, Scenario):
+        return item.model_dump_json(exclude_none=True).encode()
+    if isinstance(item, bytes):
+        return item.strip()
+    if isinstance(item, str):
+        return item.strip().encode()
+    return json.dumps(item, sort_keys=True, default=str, separators=(",", ":")).encode()
+
+
+def open_scenarios(source: str | Path | Iterable[Any], given: str | None = None) -> ScenarioSource:
+    """Open scenarios for a batch: a path (``-`` for standard input) or an iterable."""
+    if isinstance(source, str | Path):
+        target = Target.parse(source, given)
+        if target.format == "parquet" and target.path is None:
+            raise InputError("-: Parquet cannot be read from standard input; give the file's path")
+    return ScenarioSource(source, given)
+
+
+def read_scenarios(source: str | Path, given: str | None = None) -> Iterator[Scenario]:
+    """Every scenario of a file, checked against the Scenario model (signals are not looked up).
+
+    Raises InputError naming the line of the first record that is not a valid scenario; a
+    batch, by contrast, sets such records aside and goes on.
+    """
+    from pydantic import ValidationError
+
+    for record in open_scenarios(source, given):
+        if record.problem is not None:
+            raise InputError(f"{source}: line {record.line}: {record.problem}")
+        payload = record.payload
+        try:
+            if isinstance(payload, bytes):
+                payload = json.loads(payload)
+            yield payload if isinstance(payload, Scenario) else Scenario.model_validate(payload)
+        except (ValidationError, ValueError) as error:
+            raise InputError(f"{source}: line {record.line}: not a valid scenario: {error}") from None
+
+
+# -- writing scenarios ------------------------------------------------------------------------
+
+
+def _open_output(target: Target, stack: contextlib.ExitStack) -> IO[bytes]:
+    if target.path is None:
+        stack.callback(sys.stdout.buffer.flush)
+        return sys.stdout.buffer
+    target.path.parent.mkdir(parents=True, exist_ok=True)
+    raw = stack.enter_context(target.path.open("wb"))
+    if target.gzip:
+        # mtime=0 and no file name in the header: the same scenarios give the same bytes.
+        return cast(IO[bytes], stack.enter_context(gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0)))
+    return raw
+
+
+def write_scenarios(scenarios: Iterable[Scenario], where: str | Path | Target, given: str | None = None) -> int:
+    """Write scenarios to a file (or ``-``) in the format its extension names; returns how many."""
+    target = where if isinstance(where, Target) else Target.parse(where, given)
+    if target.format == "parquet":
+        if target.path is None:
+            raise InputError("-: Parquet cannot go to standard output; give a file name ending in .parquet")
+        from . import _arrow
+
+        return _arrow.write_scenarios(scenarios, target.path)
+    with contextlib.ExitStack() as stack:
+        stream = _open_output(target, stack)
+        if target.format == "csv":
+            from . import _csv
+
+            return _csv.write_scenarios(scenarios, stream)
+        count = 0
+        for scenario in scenarios:
+            stream.write(scenario.model_dump_json(exclude_none=True).encode() + b"\n")
+            count += 1
+        return count
+
+
+# -- writing results, resumably ---------------------------------------------------------------
+
+
+class Sink(Protocol):
+    """Where rows go, a chunk at a time; ``position`` is what a resumed run truncates back to."""
+
+    def write(self, items: Sequence[Any]) -> None: ...
+
+    def position(self) -> dict[str, int]: ...
+
+    def close(self) -> None:
+        """Finish the file: the run is complete."""
+
+    def abandon(self) -> None:
+        """Let go of the file as it is, resumable: the run stopped early."""
+
+
+class _ByteSink:
+    """Appends encoded chunks to a file or stream; for gzip each chunk is one gzip member.
+
+    A file of concatenated gzip members is still one valid gzip file (zcat and Python's
+    gzip read it whole), and it lets a resumed run cut the file at any chunk boundary.
+    """
+
+    def __init__(
+        self,
+        path: Path | None,
+        encode: Callable[[Sequence[Any]], bytes],
+        *,
+        header: bytes = b"",
+        compressed: bool = False,
+        resume_from: Mapping[str, int] | None = None,
+        stream: IO[bytes] | None = None,
+    ) -> None:
+        self._encode = encode
+        self._compressed = compressed
+        self._path = path
+        if path is None:
+            self._file = stream if stream is not None else sys.stdout.buffer
+            self._offset = 0
+            self._write(header)
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if resume_from is None:
+            self._file = path.open("wb")
+            self._offset = 0
+            self._write(header)
+        else:
+            self._offset = int(resume_from["bytes"])
+            if not path.exists() or path.stat().st_size < self._offset:
+                raise InputError(f"{path}: shorter than the interrupted run recorded; it was changed, so start afresh")
+            self._file = path.open("r+b")
+            self._file.truncate(self._offset)  # drop whatever was written after the last checkpoint
+            self._file.seek(self._offset)
+
+    def _write(self, data: bytes) -> None:
+        if not data:
+            return
+        if self._compressed:
+            data = gzip.compress(data, mtime=0)
+        self._file.write(data)
+        self._file.flush()
+        self._offset += len(data)
+
+    def write(self, items: Sequence[Any]) -> None:
+        self._write(self._encode(items))
+
+    def position(self) -> dict[str, int]:
+        if self._path is not None and not self._file.closed:
+            # On disk before the manifest points past it, so even a machine crash resumes cleanly.
+            os.fsync(self._file.fileno())
+        return {"bytes": self._offset}
+
+    def close(self) -> None:
+        if self._path is None:
+            self._file.flush()
+        else:
+            self._file.close()
+
+    def abandon(self) -> None:
+        self.close()
+
+
+def _json_line(row: Mapping[str, Any]) -> bytes:
+    return json.dumps(row, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+
+
+def result_sink(target: Target, with_text: bool, resume_from: Mapping[str, int] | None = None) -> Sink:
+    """A sink for Result rows in the target's format."""
+    if target.format == "parquet":
+        if target.path is None:
+            raise InputError("-: Parquet cannot go to standard output; give a file name ending in .parquet")
+        from . import _arrow
+
+        return _arrow.ResultParts(target.path, with_text, resume_from)
+    if target.format == "csv":
+        from . import _csv
+
+        return _ByteSink(
+            target.path,
+            lambda rows: _csv.encode_results(rows, with_text),
+            header=_csv.results_header(with_text),
+            compressed=target.gzip,
+            resume_from=resume_from,
+        )
+    return _ByteSink(
+        target.path,
+        lambda rows: b"".join(_json_line(r.to_row(with_text)) for r in rows),
+        compressed=target.gzip,
+        resume_from=resume_from,
+    )
+
+
+def error_sink(path: Path | None, resume_from: Mapping[str, int] | None = None) -> Sink:
+    """JSON lines of Rejected records, to a file, or to standard error when ``path`` is None."""
+    stream = sys.stderr.buffer if path is None else None
+    return _ByteSink(
+        path,
+        lambda rows: b"".join(_json_line(r.to_row()) for r in rows),
+        resume_from=resume_from,
+        stream=stream,
+    )
+
+
+# -- reading results --------------------------------------------------------------------------
+
+
+def read_results(source: str | Path, given: str | None = None) -> Iterator[Result]:
+    """Every row of a results file written by ``therapy-signals batch``, in order."""
+    target = Target.parse(source, given)
+    if target.path is None:
+        raise InputError("-: read results from a file")
+    if target.format == "parquet":
+        from . import _arrow
+
+        yield from _arrow.read_results(target.path)
+        return
+    with _maybe_gunzip(_open_input(target.path), target.gzip) as stream:
+        if target.format == "csv":
+            from . import _csv
+
+            yield from _csv.read_results(stream, target.name)
+            return
+        number = 0
+        for line_number, line in enumerate(stream, 1):
+            if not line.strip():
+                continue
+            number += 1
+            try:
+                yield Result.from_row(json.loads(line), number)
+            except (ValueError, KeyError, TypeError) as error:
+                raise InputError(f"{target.path}:{line_number}: not a results row ({error})") from None
+
+
+def read_errors(path: Path) -> Iterator[Rejected]:
+    """The Rejected records of an errors file."""
+    with _open_input(path) as stream:
+        for line in stream:
+            if line.strip():
+                yield Rejected.from_row(json.loads(line))

@@ -1,0 +1,90 @@
+"""The manifest beside every output: what made it, from what, and how it went.
+
+``<output>.manifest.json`` records the library and rule base versions, the input's sha256,
+the seed, the command line, counts by level, errors and timing. While a batch runs it also
+holds the last checkpoint (records done, and where the output and errors files end), which
+is what ``--resume`` continues from. It is replaced atomically, so it is never half written.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import platform
+import shlex
+import sys
+from collections.abc import Mapping, Sequence
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from ..errors import InputError
+from ..rulebook import RuleBook
+
+__all__ = ["MANIFEST_VERSION", "errors_path", "manifest_path", "now", "read_manifest", "stamp", "write_manifest"]
+
+MANIFEST_VERSION = 1
+
+
+def manifest_path(output: Path) -> Path:
+    return output.with_name(output.name + ".manifest.json")
+
+
+def errors_path(output: Path) -> Path:
+    return output.with_name(output.name + ".errors.jsonl")
+
+
+def now() -> str:
+    return datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds")
+
+
+def _version(package: str) -> str | None:
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return None
+
+
+def stamp(kind: str, book: RuleBook, command: Sequence[str] | None) -> dict[str, Any]:
+    """The fields every manifest starts with."""
+    argv = list(command) if command is not None else [Path(sys.argv[0]).name, *sys.argv[1:]]
+    return {
+        "manifest_version": MANIFEST_VERSION,
+        "kind": kind,
+        "status": "running",
+        "library": {
+            "name": "therapy-signals",
+            "version": _version("therapy-signals") or "0+unknown",
+            "durable_rules": _version("durable-rules"),
+            "python": platform.python_version(),
+        },
+        "rulebook": {"name": book.name, "version": book.version, "hash": book.content_hash},
+        "command": shlex.join(argv),
+    }
+
+
+def write_manifest(path: Path, manifest: Mapping[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name("." + path.name + ".tmp")
+    with temporary.open("w", encoding="utf-8") as file:
+        json.dump(manifest, file, indent=2, ensure_ascii=False)
+        file.write("\n")
+        file.flush()
+        os.fsync(file.fileno())
+    temporary.replace(path)
+
+
+def read_manifest(path: Path) -> dict[str, Any] | None:
+    """The manifest at ``path``, or None if there is none."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    try:
+        data = json.loads(text)
+    except ValueError as error:
+        raise InputError(f"{path}: not a readable manifest ({error}); delete it to start afresh") from None
+    if not isinstance(data, dict) or data.get("manifest_version") != MANIFEST_VERSION:
+        raise InputError(f"{path}: not a therapy-signals manifest (version {MANIFEST_VERSION})")
+    return data

@@ -1,0 +1,289 @@
+"""Explaining chunks of records in this process, in local worker processes, or on Dask.
+
+Every process builds its own Engine once and keeps it (durable_rules state lives in a Host
+inside the process, so an Engine is never shipped between processes). Chunks go out in
+order and come back in order, with at most a few in flight per worker, so results are the
+same whatever the worker count and memory stays flat whatever the input size.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import multiprocessing
+import os
+import signal
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from ..engine import Engine
+from ..errors import BatchError, InputError, Problem, ScenarioError
+from ..model import Scenario
+from ._io import Record
+from ._results import Rejected, Result
+
+__all__ = ["ChunkOutcome", "WorkerConfig", "executor", "explain_record", "process_chunk"]
+
+_IN_FLIGHT_PER_WORKER = 2
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    """What a worker needs to build its Engine: picklable, and the key of its cache."""
+
+    rules: tuple[str, ...] | None  # a base folder and any packs on top; None for the shipped rules
+    locale: str | None
+    text: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkOutcome:
+    """A chunk's items in input order, and which rule base and process produced them."""
+
+    rulebook: str
+    pid: int
+    engines_built: int
+    items: list[Result | Rejected]
+
+
+_engines: dict[tuple[tuple[str, ...] | None, str | None], Engine] = {}
+_built = 0
+
+
+def build_engine(make: Callable[[], Engine], attempts: int = 3) -> Engine:
+    """``make()``, called again if durable_rules sporadically fails to parse its own ruleset.
+
+    durable_rules 2.0.28 now and then rejects a valid ruleset while creating it ("Could not
+    create ruleset, error code: 102", a parse error on the very JSON it accepts the next
+    time; seen in a few process starts in a hundred, under some heap layouts). A long batch
+    on many workers should not die of it: the next Host parses the same ruleset fine.
+    """
+    for attempt in range(attempts):
+        try:
+            return make()
+        except Exception as error:
+            if "Could not create ruleset" not in str(error) or attempt == attempts - 1:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def engine_for(config: WorkerConfig) -> Engine:
+    """This process's Engine for the config, built on first use."""
+    global _built
+    key = (config.rules, config.locale)
+    engine = _engines.get(key)
+    if engine is None:
+        paths = None if config.rules is None else list(config.rules)
+        engine = _engines[key] = build_engine(lambda: Engine(rule_paths=paths, locale=config.locale))
+        _built += 1
+    return engine
+
+
+def prime(config: WorkerConfig, engine: Engine) -> None:
+    """Use an Engine the caller already built (in-process runs), instead of building another."""
+    _engines[(config.rules, config.locale)] = engine
+
+
+def _shown(record: Record) -> Any:
+    """The record as read, JSON-ready, for the errors file."""
+    payload = record.payload
+    if record.raw is not None:
+        return record.raw
+    if isinstance(payload, bytes):
+        return payload.decode("utf-8", errors="backslashreplace").rstrip("\r\n")
+    if isinstance(payload, Scenario):
+        return payload.model_dump(mode="json", exclude_none=True)
+    return payload
+
+
+def _id_of(payload: Any) -> str | None:
+    value = payload.get("id") if isinstance(payload, dict) else getattr(payload, "id", None)
+    return value if isinstance(value, str) else None
+
+
+def _parse_line(line: bytes | str) -> Any:
+    """A JSONL line as JSON; InputError says why not, in words that fit after 'line N:'."""
+    if isinstance(line, bytes):
+        try:
+            line = line.decode("utf-8-sig")
+        except UnicodeDecodeError as error:
+            raise InputError(f"not UTF-8 text (byte {error.start} is 0x{line[error.start]:02x})") from None
+    try:
+        return json.loads(line)
+    except ValueError as error:
+        detail = f"at column {error.colno}: {error.msg}" if isinstance(error, json.JSONDecodeError) else str(error)
+        raise InputError(f"not valid JSON {detail}") from None
+
+
+def explain_record(engine: Engine, record: Record, text: bool) -> Result | Rejected:
+    """Explain one record, or say precisely why it cannot be."""
+    payload = record.payload
+    try:
+        if isinstance(payload, bytes | str):
+            payload = _parse_line(payload)
+        if record.problem is not None:
+            raise ScenarioError([record.problem])
+        scenario = engine.validate(payload)
+    except InputError as error:
+        problem = Problem(f"line {record.line}", str(error))
+        return Rejected(record.number, record.line, None, "invalid JSON", (problem,), _shown(record))
+    except ScenarioError as error:
+        return Rejected(
+            record.number,
+            record.line,
+            _id_of(payload),
+            "invalid scenario",
+            tuple(error.problems),
+            _shown(record),
+        )
+    guidance = engine.explain(scenario, render=text)
+    return Result.from_guidance(record.number, guidance, guidance.to_text() if text else None)
+
+
+def process_chunk(config: WorkerConfig, records: Sequence[Record]) -> ChunkOutcome:
+    """The task every worker runs: explain a chunk of records in order."""
+    engine = engine_for(config)
+    items = [explain_record(engine, record, config.text) for record in records]
+    return ChunkOutcome(engine.rulebook.content_hash, os.getpid(), _built, items)
+
+
+def _warm(config: WorkerConfig) -> None:
+    # Ctrl-C reaches the whole process group: let the main process alone handle it, so it can
+    # record the checkpoint and stop the pool, instead of every worker dying with a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # A failure here would break the pool with no message; the first chunk reports it instead.
+    with contextlib.suppress(Exception):
+        engine_for(config)
+
+
+# -- executors --------------------------------------------------------------------------------
+
+
+class Executor(Protocol):
+    workers: int
+
+    def map(self, chunks: Iterable[Sequence[Record]]) -> Iterator[ChunkOutcome]: ...
+
+    def close(self) -> None: ...
+
+
+def _ordered(
+    submit: Callable[[Sequence[Record]], Any], chunks: Iterable[Sequence[Record]], window: int
+) -> Iterator[ChunkOutcome]:
+    """Submit chunks with at most ``window`` in flight; yield their outcomes in input order."""
+    pending: deque[Any] = deque()
+    try:
+        for chunk in chunks:
+            pending.append(submit(chunk))
+            if len(pending) >= window:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    finally:
+        for future in pending:
+            future.cancel()
+
+
+class Serial:
+    """Everything in this process: no start-up cost, one core."""
+
+    workers = 1
+
+    def __init__(self, config: WorkerConfig) -> None:
+        self.config = config
+
+    def map(self, chunks: Iterable[Sequence[Record]]) -> Iterator[ChunkOutcome]:
+        for chunk in chunks:
+            yield process_chunk(self.config, chunk)
+
+    def close(self) -> None:
+        pass
+
+
+class Processes:
+    """Local worker processes, started fresh (spawn), each warming its Engine on start."""
+
+    def __init__(self, config: WorkerConfig, workers: int) -> None:
+        self.config = config
+        self.workers = workers
+        # spawn, not fork: forking a process that runs a progress thread and holds a
+        # durable_rules Host copies both into every worker.
+        self._pool = ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_warm,
+            initargs=(config,),
+        )
+
+    def _submit(self, chunk: Sequence[Record]) -> Future[ChunkOutcome]:
+        return self._pool.submit(process_chunk, self.config, list(chunk))
+
+    def map(self, chunks: Iterable[Sequence[Record]]) -> Iterator[ChunkOutcome]:
+        try:
+            yield from _ordered(self._submit, chunks, self.workers * _IN_FLIGHT_PER_WORKER)
+        except BrokenProcessPool as error:
+            raise BatchError(
+                f"a worker process stopped unexpectedly ({error}); its standard error above says why "
+                "(out of memory, a crash in durable_rules, or a script read from standard input, "
+                "which worker processes cannot import again)"
+            ) from None
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+class Dask:
+    """dask.distributed workers: a LocalCluster for ``local``, else a scheduler's address."""
+
+    def __init__(self, config: WorkerConfig, address: str, workers: int) -> None:
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError:
+            raise BatchError("--dask needs dask.distributed: pip install 'therapy-signals[dask]'") from None
+        self.config = config
+        self._cluster: Any = None
+        if address == "local":
+            self._cluster = LocalCluster(  # type: ignore[no-untyped-call]
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                silence_logs=logging.ERROR,
+            )
+            self._client = Client(self._cluster)  # type: ignore[no-untyped-call]
+        else:
+            try:
+                self._client = Client(address, timeout="20s")  # type: ignore[no-untyped-call]
+            except (OSError, TimeoutError, ValueError) as error:
+                raise BatchError(
+                    f"cannot reach the Dask scheduler at {address} ({error}); start one with "
+                    "`dask scheduler` and workers with `dask worker ADDRESS`, or use --dask local"
+                ) from None
+        self.workers = max(1, len(self._client.scheduler_info().get("workers", {})))
+
+    def _submit(self, chunk: Sequence[Record]) -> Any:
+        return self._client.submit(process_chunk, self.config, list(chunk), pure=False)
+
+    def map(self, chunks: Iterable[Sequence[Record]]) -> Iterator[ChunkOutcome]:
+        yield from _ordered(self._submit, chunks, self.workers * _IN_FLIGHT_PER_WORKER)
+
+    def close(self) -> None:
+        self._client.close()  # type: ignore[no-untyped-call]
+        if self._cluster is not None:
+            self._cluster.close()
+
+
+def executor(config: WorkerConfig, workers: int, dask: str | None, engine: Engine | None = None) -> Executor:
+    """The executor the options ask for; in-process when there is one worker and no Dask."""
+    if dask:
+        return Dask(config, dask, workers)
+    if workers > 1:
+        return Processes(config, workers)
+    if engine is not None:
+        prime(config, engine)
+    return Serial(config)
