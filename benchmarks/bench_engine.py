@@ -720,6 +720,19 @@ in resolution alike. No test asserts a timing; this page is the record.
 """
 
 
+OTHER_SECTIONS = ("## Batches", "## HTTP service", "## Linter")
+"""Sections other benchmarks write into the same page; this one must not drop them."""
+
+
+def keep_other_sections(mine: str, current: str) -> str:
+    """This benchmark's page, followed by the sections the other benchmarks wrote."""
+    starts = [current.find(f"\n{heading}\n") for heading in OTHER_SECTIONS]
+    found = [s for s in starts if s != -1]
+    if not found:
+        return mine
+    return mine.rstrip("\n") + "\n" + current[min(found) :]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--write", action="store_true", help=f"rewrite {DOC.relative_to(ROOT)}")
@@ -739,7 +752,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print()
         print(profile(args))
     if args.write:
-        DOC.write_text(document(results), encoding="utf-8")
+        DOC.write_text(keep_other_sections(document(results), DOC.read_text(encoding="utf-8")), encoding="utf-8")
         print(f"\nwrote {DOC.relative_to(ROOT)}")
     return 0
 
