@@ -28,6 +28,10 @@ _FIX = (
     "to PyObject_CallObject. `make install` does this for you.)"
 )
 _names = itertools.count()
+# durable_rules keeps its handle table and rulesets in C globals shared by every Host in the
+# process, so one lock for all Engines, not one each: create_ruleset racing an assert in
+# another Engine left the process unable to create rulesets (error 102) in a CI run.
+_LOCK = threading.RLock()
 
 
 def _ignore(_closure: Any) -> None:
@@ -64,12 +68,13 @@ class DurableBackend:
     def __init__(self, ruleset: Mapping[str, Any]) -> None:
         host_base, self._not_handled = _import_durable()
         self.name = f"therapy_signals_{next(_names)}"
-        self._lock = threading.Lock()
+        self._lock = _LOCK
         self._fired: list[str] = []
         self._sids = itertools.count()
-        self._host = _host_class(host_base)(self._action)
-        # durable_rules deletes 'run' from the definitions it is given: hand it a copy.
-        self._host.set_rulesets({self.name: copy.deepcopy(dict(ruleset))})
+        with self._lock:
+            self._host = _host_class(host_base)(self._action)
+            # durable_rules deletes 'run' from the definitions it is given: hand it a copy.
+            self._host.set_rulesets({self.name: copy.deepcopy(dict(ruleset))})
 
     def _action(self, rule_id: str) -> Callable[[Any], None]:
         if rule_id == ALWAYS:
