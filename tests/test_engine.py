@@ -99,6 +99,6 @@ def test_every_fact_fires_the_guard_rule_which_is_never_reported(engine: Engine)
     """durable_rules frees uninitialised memory when a fact fires no rule: none may."""
     from therapy_signals._compile import ALWAYS
 
-    assert engine.ruleset[ALWAYS]["all"] == [{"m": {"$gte": {"sessions": -1}}}]
+    assert engine.ruleset[ALWAYS]["all"] == [{"m": {"$gte": {"sessions": 0}}}]
     fired = engine.fired({"observations": [{"signal": "feeling_challenged_in_session"}]})
     assert ALWAYS not in fired and fired

@@ -36,7 +36,7 @@ MAX_BRANCHES = 64
 _ORDER = ("signal", "category", *OBSERVATION_FIELDS)
 _NEVER = "~"  # no encoded string value is this, so `!= _NEVER` always holds; printable, as
 # durable_rules 2.0.28 mis-parses escapes such as "\u0001" (sporadic create_ruleset error 102)
-_BELOW = -2  # every encoded number is at least -1 ("not given")
+_LOWEST = 0  # every encoded number is at least 0 (see _fields: nothing is negative)
 
 
 class TooComplexError(ValueError):
@@ -47,7 +47,7 @@ def _tautology(prop: str) -> Expr:
     key = f"$i.{prop}"
     spec = OBSERVATION_FIELDS.get(prop)
     if spec is not None and spec.kind in ("ordinal", "number"):
-        return {"$gt": {key: _BELOW}}
+        return {"$gte": {key: _LOWEST}}
     return {"$neq": {key: _NEVER}}
 
 
@@ -150,7 +150,7 @@ fired no rule (seen under valgrind, and as sporadic aborts), so every fact fires
 
 def compile_ruleset(conditions: Mapping[str, Condition], count_key: CountKey) -> dict[str, Any]:
     """A durable_rules ruleset: one durable rule per branch, its action named by the rule id."""
-    ruleset: dict[str, Any] = {ALWAYS: {"all": [{"m": {"$gte": {"sessions": -1}}}], "run": ALWAYS}}
+    ruleset: dict[str, Any] = {ALWAYS: {"all": [{"m": {"$gte": {"sessions": _LOWEST}}}], "run": ALWAYS}}
     for rule_id, condition in conditions.items():
         for index, branch in enumerate(branches(condition, count_key)):
             expression = branch[0] if len(branch) == 1 else {"$and": branch}

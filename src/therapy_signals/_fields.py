@@ -4,7 +4,9 @@ One table serves the rule-file validator, the fact encoder, the Python evaluator
 durable_rules compiler, so the four cannot disagree about what a value means.
 
 Encoding: ordinals become their 1-based rank and "not given" is 0; nominal and boolean
-values become strings and "not given" is ""; numbers stay numbers and "not given" is -1.
+values become strings and "not given" is ""; numbers stay numbers and "not given" is
+NUMBER_UNKNOWN, above every allowed value. No encoded value is negative: durable_rules
+2.0.28 now and then fails to parse a ruleset holding negative numbers (error 102).
 Every field is always present on the fact, because durable_rules never matches a
 comparison on a missing property, not even a negated one.
 """
@@ -19,6 +21,9 @@ from .model import Duration, Frequency, Impact, Initiator, Response, Setting, Wh
 
 Kind = Literal["ordinal", "nominal", "bool", "number"]
 Encoded = int | str
+
+NUMBER_UNKNOWN = 1_000_000
+"""The encoding of a number "not given": above every field's ``high``, so no range holds it."""
 
 UNKNOWN = "unknown"
 """The word a rule uses for "not given" in a list of values."""
@@ -38,7 +43,7 @@ class FieldSpec:
         if self.kind == "ordinal":
             return 0
         if self.kind == "number":
-            return -1
+            return NUMBER_UNKNOWN
         return ""
 
     @property
