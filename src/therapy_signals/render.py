@@ -131,6 +131,7 @@ class Renderer:
         self._text = _environment(self.folders, autoescape=False)
         self._html = _environment(self.folders, autoescape=True)
         self._lock = threading.Lock()
+        self._words: dict[str, RuleWords] = {}  # a rule's wording never changes once loaded
         self._reasons = {name: self._text.from_string(text) for name, text in self.strings.reasons.items()}
 
     def _own(self, name: str) -> list[Path]:
@@ -173,6 +174,14 @@ class Renderer:
 
     def words(self, rule: Rule) -> RuleWords:
         """Title, normal_when, say and steps of a rule in this locale."""
+        if self.book.rules.get(rule.id) is not rule:  # a rule from elsewhere: nothing to cache
+            return self._merge_words(rule)
+        found = self._words.get(rule.id)
+        if found is None:
+            found = self._words[rule.id] = self._merge_words(rule)
+        return found
+
+    def _merge_words(self, rule: Rule) -> RuleWords:
         own = self.wording.rules.get(rule.id, RuleWords())
         return RuleWords(
             title=own.title or rule.title,
