@@ -4,7 +4,8 @@ A rule's condition is put in disjunctive normal form at the fact level: each bra
 conjunction, and becomes its own durable_rules rule ``"<rule id>#<n>"`` whose action is
 the rule id. Inside a branch:
 
-* a positive observation match is ``$iany`` over a conjunction of per-property tests;
+* a positive observation match is ``$iany`` over a conjunction of per-property tests, on
+  the properties' one-letter fact keys (``_fields.FACT_KEYS``);
 * a negated match is ``$iall`` over its complement, a disjunction of per-property
   complements (``not`` is pushed down by De Morgan; durable_rules has no negation);
 * counts and scenario tests compare top-level fact properties.
@@ -25,7 +26,7 @@ import itertools
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ._fields import OBSERVATION_FIELDS
+from ._fields import FACT_KEYS, OBSERVATION_FIELDS
 from .conditions import All, AnyOf, Condition, Count, Match, Not, ScenarioTest, Test
 
 Expr = dict[str, Any]
@@ -43,8 +44,13 @@ class TooComplexError(ValueError):
     """A condition expands to more than MAX_BRANCHES conjunctions."""
 
 
+def _item(prop: str) -> str:
+    """The durable_rules path of an observation property (its one-letter fact key)."""
+    return f"$i.{FACT_KEYS[prop]}"
+
+
 def _tautology(prop: str) -> Expr:
-    key = f"$i.{prop}"
+    key = _item(prop)
     spec = OBSERVATION_FIELDS.get(prop)
     if spec is not None and spec.kind in ("ordinal", "number"):
         return {"$gte": {key: _LOWEST}}
@@ -85,7 +91,7 @@ def _fails(key: str, group: Test | frozenset[str]) -> list[list[Expr]]:
 
 
 def _positive(match: Match) -> Expr:
-    atoms = [a for prop, group in _groups(match).items() for a in _holds(f"$i.{prop}", group)]
+    atoms = [a for prop, group in _groups(match).items() for a in _holds(_item(prop), group)]
     return {"$iany": {"observations": atoms[0] if len(atoms) == 1 else {"$and": atoms}}}
 
 
@@ -93,7 +99,7 @@ def _negative(match: Match) -> Expr:
     groups = _groups(match)
     alternatives: list[Expr] = []
     for prop, group in groups.items():
-        for failing in _fails(f"$i.{prop}", group):
+        for failing in _fails(_item(prop), group):
             atoms: list[Expr] = []
             for other in groups:
                 atoms.extend(failing if other == prop else [_tautology(other)])

@@ -129,3 +129,20 @@ SCENARIO_FIELDS: dict[str, FieldSpec] = {
 
 IDENTITY_FIELDS = ("signal", "category")
 """Observation keys that name what was observed rather than its context."""
+
+FACT_KEYS: dict[str, str] = {
+    "signal": "s",
+    "category": "c",
+    "frequency": "f",
+    "duration": "d",
+    "impact": "i",
+    "initiated_by": "b",
+    "where": "w",
+    "response": "r",
+    "raised": "a",
+    "months_after_ending": "m",
+}
+"""Each observation property's key on the durable_rules fact: one letter, because
+durable_rules parses every observation again for every rule that tests the list, and
+short keys cut that parse by a fifth (docs/decisions/0008-serving-latency.md). The
+Python side (encoder, evaluator, templates) keeps the full names."""
