@@ -14,10 +14,12 @@ and why; a body over ``max_body_bytes`` is a 413; anything unexpected is a 500 w
 generic body, logged by its type only: no stack trace, no observation, no note ever leaves
 the process or reaches the log.
 
-The Engine is shared by every request. Its ``explain`` is synchronous and serialises
-calls into durable_rules under a lock, so it runs in a threadpool and never blocks the
-event loop; a limiter lets only a few threads at a time into it (``EXPLAIN_THREADS``),
-because more would only queue on the lock and the GIL, and stretch the tail latency.
+The Engine is shared by every request. ``/v1/explain`` and ``/v1/cards`` call it on the
+event loop itself: one explanation takes about a millisecond and holds the GIL and
+durable_rules' process-wide lock throughout, so a thread hop would only add a handoff and
+GIL contention to every request (decision 0008). The batch endpoint, up to ``max_batch``
+explanations long, runs in the threadpool so it cannot stall the loop for its whole length.
+Use ``serve --workers N`` (one per core) to use more than one core.
 """
 
 from __future__ import annotations
@@ -30,7 +32,6 @@ import time
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping, Sequence
 from typing import Annotated, Any, Literal
 
-import anyio
 from fastapi import FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -47,7 +48,6 @@ from .model import Category, Guidance, Level, Scenario
 __all__ = [
     "DEFAULT_MAX_BATCH",
     "DEFAULT_MAX_BODY_BYTES",
-    "EXPLAIN_THREADS",
     "JsonLogFormatter",
     "app_from_env",
     "configure_logging",
@@ -56,8 +56,6 @@ __all__ = [
 
 DEFAULT_MAX_BODY_BYTES = 256 * 1024
 """A scenario is at most 100 observations of at most a 2,000-character note: ~250 KB."""
-EXPLAIN_THREADS = 4
-"""Threads explaining at once: the lock admits one to durable_rules; a few overlap parsing and rendering."""
 DEFAULT_MAX_BATCH = 100
 """Scenarios per batch request; larger runs belong to ``therapy-signals batch``."""
 
@@ -293,11 +291,6 @@ def create_app(
     def _json(content: Any) -> Response:
         return Response(content, media_type="application/json")
 
-    limiter = anyio.CapacityLimiter(EXPLAIN_THREADS)
-
-    async def in_thread(scenario: Scenario, fmt: OutputFormat) -> Response:
-        return _json(await anyio.to_thread.run_sync(lambda: _one(engine.explain(scenario), fmt), limiter=limiter))
-
     def _one(guidance: Guidance, fmt: OutputFormat) -> str:
         if fmt == "cards":
             return json.dumps({"cards": to_cards(guidance), "rulebook": info}, ensure_ascii=False)
@@ -311,7 +304,7 @@ def create_app(
         ),
     )
     async def explain(scenario: Scenario, fmt: FormatQuery = "guidance") -> Response:
-        return await in_thread(scenario, fmt)
+        return _json(_one(engine.explain(scenario), fmt))
 
     @app.post(
         "/v1/cards",
@@ -319,7 +312,7 @@ def create_app(
         responses=documented({200: {"description": "{cards: [...], rulebook}"}}),
     )
     async def cards(scenario: Scenario) -> Response:
-        return await in_thread(scenario, "cards")
+        return _json(_one(engine.explain(scenario), "cards"))
 
     @app.post(
         "/v1/explain/batch",
