@@ -5,7 +5,8 @@ conjunction, and becomes its own durable_rules rule ``"<rule id>#<n>"`` whose ac
 the rule id. Inside a branch:
 
 * a positive observation match is ``$iany`` over a conjunction of per-property tests, on
-  the properties' one-letter fact keys (``_fields.FACT_KEYS``);
+  the properties' one-letter fact keys (``_fields.FACT_KEYS``); a match on one signal and
+  nothing else is the top-level ``p_<signal> == 1`` instead (``_fields.presence_key``);
 * a negated match is ``$iall`` over its complement, a disjunction of per-property
   complements (``not`` is pushed down by De Morgan; durable_rules has no negation);
 * counts and scenario tests compare top-level fact properties.
@@ -26,7 +27,7 @@ import itertools
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ._fields import FACT_KEYS, OBSERVATION_FIELDS
+from ._fields import FACT_KEYS, OBSERVATION_FIELDS, presence_key
 from .conditions import All, AnyOf, Condition, Count, Match, Not, ScenarioTest, Test
 
 Expr = dict[str, Any]
@@ -91,6 +92,11 @@ def _fails(key: str, group: Test | frozenset[str]) -> list[list[Expr]]:
 
 
 def _positive(match: Match) -> Expr:
+    groups = _groups(match)
+    signals = groups.get("signal")
+    if len(groups) == 1 and isinstance(signals, frozenset) and len(signals) == 1:  # "was it observed?"
+        (signal,) = signals
+        return {presence_key(signal): 1}
     atoms = [a for prop, group in _groups(match).items() for a in _holds(_item(prop), group)]
     return {"$iany": {"observations": atoms[0] if len(atoms) == 1 else {"$and": atoms}}}
 

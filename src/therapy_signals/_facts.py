@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ._fields import FACT_KEYS, OBSERVATION_FIELDS, SCENARIO_FIELDS, Encoded
+from ._fields import FACT_KEYS, OBSERVATION_FIELDS, SCENARIO_FIELDS, Encoded, presence_key
 from .model import Category, Scenario
 
 
@@ -42,10 +42,12 @@ def encode(scenario: Scenario, categories: Mapping[str, Category]) -> EncodedSce
 def to_fact(encoded: EncodedScenario, sid: str, counts: Mapping[str, int]) -> dict[str, Any]:
     """The fact asserted under a fresh sid; ``counts`` are derived values rules compare.
 
-    Observation properties go in under their one-letter ``FACT_KEYS``.
+    Observation properties go in under their one-letter ``FACT_KEYS``, and each observed
+    signal also as a top-level ``p_<signal>: 1`` for the rules that only ask if it was seen.
     """
     observations = [{FACT_KEYS[name]: value for name, value in o.items()} for o in encoded.observations]
     fact: dict[str, Any] = {"sid": sid, "observations": observations}
+    fact.update((presence_key(str(o["signal"])), 1) for o in encoded.observations)
     fact.update(encoded.scenario)
     fact.update(counts)
     return fact

@@ -146,3 +146,15 @@ FACT_KEYS: dict[str, str] = {
 durable_rules parses every observation again for every rule that tests the list, and
 short keys cut that parse by a fifth (docs/decisions/0008-serving-latency.md). The
 Python side (encoder, evaluator, templates) keeps the full names."""
+
+
+def presence_key(signal: str) -> str:
+    """The top-level fact property that says a signal was observed: ``p_<signal>``, value 1.
+
+    A rule that asks only "was this one signal observed?" tests this property instead of
+    walking the observation list: durable_rules indexes top-level properties, but walks
+    and re-parses the list for every rule that tests it, and most rules are such presence
+    rules (decision 0008). The property is absent when the signal was not observed, so it
+    is only ever tested positively: durable_rules never matches a missing property.
+    """
+    return f"p_{signal}"

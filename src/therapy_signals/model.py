@@ -203,6 +203,10 @@ class Observation(BaseModel):
         return True if self.response is not None else self.raised
 
 
+MAX_OBSERVATIONS = 100
+"""The most observations one scenario may carry."""
+
+
 class Scenario(BaseModel):
     """Observations about one therapeutic relationship, plus its setting."""
 
@@ -213,7 +217,7 @@ class Scenario(BaseModel):
     )
     setting: Setting = Field(Setting.individual, description="The format of therapy.")
     sessions: Annotated[int, Field(ge=0, le=10000)] | None = Field(None, description="How many sessions so far.")
-    observations: Annotated[list[Observation], Field(min_length=1, max_length=100)] = Field(
+    observations: Annotated[list[Observation], Field(min_length=1, max_length=MAX_OBSERVATIONS)] = Field(
         ..., description="What the client noticed; at least one."
     )
 

@@ -32,7 +32,7 @@ from ._fields import SCENARIO_FIELDS
 from ._paths import default_rules_dir
 from .conditions import Condition, Count, Match, walk
 from .errors import Problem, RuleBookError, UnknownRuleError
-from .model import Category, Level
+from .model import MAX_OBSERVATIONS, Category, Level
 
 _M = TypeVar("_M", bound=BaseModel)
 
@@ -511,7 +511,9 @@ class _Checker:
         yield from self._signal_sources()
         yield from self._cycles()
         yield from self._guide_map()
-        properties = len(self.book._count_keys) + 2 + len(SCENARIO_FIELDS)
+        # sid, observations, the scenario fields, the counts, and one p_<signal> per distinct signal
+        presence = min(MAX_OBSERVATIONS, len(self.book.signals))
+        properties = len(self.book._count_keys) + 2 + len(SCENARIO_FIELDS) + presence
         if properties > MAX_FACT_PROPERTIES:
             yield Problem(
                 str(self.book.root),
