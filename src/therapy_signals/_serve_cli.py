@@ -54,7 +54,7 @@ def serve(
     try:
         import uvicorn
 
-        from . import server
+        from . import _workers, server
     except ImportError as error:
         typer.echo(
             f"error: the HTTP service needs the server extra ({error.name} is missing); "
@@ -64,6 +64,10 @@ def serve(
         raise typer.Exit(2) from None
     from .engine import BUILTIN, Engine
 
+    if workers > 1 and port == 0:
+        typer.echo("error: --workers needs a fixed --port (with port 0 each worker would get its own)", err=True)
+        raise typer.Exit(2)
+
     try:
         paths = [str(rules) if rules is not None else BUILTIN, *(str(p) for p in pack or [])]
         engine = Engine(rule_paths=paths, locale=locale)
@@ -72,6 +76,12 @@ def serve(
         raise typer.Exit(2) from None
     limits = {k: v for k, v in {"max_body_bytes": max_body_bytes, "max_batch": max_batch}.items() if v is not None}
     book = engine.rulebook
+    if workers > 1 and _workers.supported():
+        try:
+            _workers.port_is_free(host, port)
+        except TherapySignalsError as error:
+            typer.echo(f"error: {error}", err=True)
+            raise typer.Exit(2) from None
     typer.echo(
         f"serving {book.name} {book.version} on http://{host}:{port}, {workers} worker(s); OpenAPI at /openapi.json",
         err=True,
@@ -83,7 +93,15 @@ def serve(
         return
     # Several processes need an import string: each worker rebuilds the Engine from this config
     # (checked once above, so a bad rule pack fails here and not in every worker).
-    os.environ[server.SERVE_CONFIG_ENV] = json.dumps({"rule_paths": paths, "locale": locale, "limits": limits})
+    config = json.dumps({"rule_paths": paths, "locale": locale, "limits": limits})
+    if _workers.supported():
+        try:
+            _workers.run_workers(host, port, workers, config, server.SERVE_CONFIG_ENV)
+        except TherapySignalsError as error:
+            typer.echo(f"error: {error}", err=True)
+            raise typer.Exit(2) from None
+        return
+    os.environ[server.SERVE_CONFIG_ENV] = config
     uvicorn.run(
         "therapy_signals.server:app_from_env",
         factory=True,

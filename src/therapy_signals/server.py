@@ -75,7 +75,7 @@ FormatQuery = Annotated[
 
 
 class JsonLogFormatter(logging.Formatter):
-    """One JSON object a line: time, level, logger, event, and the record's ``fields``.
+    """One JSON object a line: time, level, logger, pid, event, and the record's ``fields``.
 
     The service only ever logs what it chose to put in ``fields`` (method, path, status,
     milliseconds, an error's type), never a request body, so no observation reaches a log.
@@ -86,6 +86,7 @@ class JsonLogFormatter(logging.Formatter):
             "time": round(record.created, 3),
             "level": record.levelname.lower(),
             "logger": record.name,
+            "pid": record.process,  # which worker process, under serve --workers
             "event": record.getMessage(),
         }
         fields = getattr(record, "fields", None)
