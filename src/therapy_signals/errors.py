@@ -23,6 +23,7 @@ __all__ = [
     "ResumeError",
     "RuleBookError",
     "ScenarioError",
+    "ServeError",
     "TherapySignalsError",
     "UnknownRuleError",
 ]
@@ -121,3 +122,8 @@ class DocumentError(InputError):
 class LintConfigError(TherapySignalsError, ValueError):
     """The linter's configuration (``[tool.therapy-signals.lint]`` or ``.therapy-signals.toml``)
     is wrong; the message names the file, the key, and what is allowed."""
+
+
+class ServeError(TherapySignalsError, OSError):
+    """The HTTP service cannot start: its port is taken, or its workers keep exiting; the
+    message names the address and what to change."""
