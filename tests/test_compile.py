@@ -102,3 +102,32 @@ def test_no_or_spans_two_properties(features_engine: Engine, engine: Engine) -> 
     for eng in (features_engine, engine):
         for rule in eng.ruleset.values():
             check(rule["all"][0]["m"], inside_iall=False)
+
+
+def test_no_item_test_ends_in_an_or(features_engine: Engine, engine: Engine) -> None:
+    """durable_rules 2.0.28 reads uninitialised memory after an item test that ends in $or.
+
+    It checks the type of the last node an ``$iany``/``$iall`` test built; an ``$or``'s
+    last node is a forward node whose type it never sets, so create_ruleset sporadically
+    failed with error 102 (decision 0007).
+    """
+
+    def bodies(expr: object) -> list[object]:
+        if isinstance(expr, dict):
+            found = [v["observations"] for k, v in expr.items() if k in ("$iany", "$iall")]
+            return found + [b for v in expr.values() for b in bodies(v)]
+        if isinstance(expr, list):
+            return [b for item in expr for b in bodies(item)]
+        return []
+
+    def last(body: object) -> object:
+        assert isinstance(body, dict)
+        return last(body["$and"][-1]) if "$and" in body else body
+
+    checked = 0
+    for eng in (features_engine, engine):
+        for rule in eng.ruleset.values():
+            for body in bodies(rule["all"][0]["m"]):
+                assert "$or" not in last(body), body
+                checked += 1
+    assert checked > 50

@@ -36,8 +36,8 @@ CountKey = Callable[[Match], str]
 
 MAX_BRANCHES = 64
 _ORDER = ("signal", "category", *OBSERVATION_FIELDS)
-_NEVER = "~"  # no encoded string value is this, so `!= _NEVER` always holds; printable, as
-# durable_rules 2.0.28 mis-parses escapes such as "\u0001" (sporadic create_ruleset error 102)
+_NEVER = "~"  # no encoded string value is this, so `!= _NEVER` always holds; printable, so the
+# ruleset has no escapes (first suspected for error 102, whose cause was _item_body's $or)
 _LOWEST = 0  # every encoded number is at least 0 (see _fields: nothing is negative)
 
 
@@ -98,7 +98,7 @@ def _positive(match: Match) -> Expr:
         (signal,) = signals
         return {presence_key(signal): 1}
     atoms = [a for prop, group in _groups(match).items() for a in _holds(_item(prop), group)]
-    return {"$iany": {"observations": atoms[0] if len(atoms) == 1 else {"$and": atoms}}}
+    return {"$iany": {"observations": _item_body(atoms)}}
 
 
 def _negative(match: Match) -> Expr:
@@ -110,8 +110,21 @@ def _negative(match: Match) -> Expr:
             for other in groups:
                 atoms.extend(failing if other == prop else [_tautology(other)])
             alternatives.append({"$and": atoms})
-    body = alternatives[0] if len(alternatives) == 1 else {"$or": alternatives}
-    return {"$iall": {"observations": body}}
+    return {"$iall": {"observations": _item_body([{"$or": alternatives}] if len(alternatives) > 1 else alternatives)}}
+
+
+def _item_body(atoms: list[Expr]) -> Expr:
+    """The test inside ``$iany``/``$iall``: the atoms ANDed, never ending in an ``$or``.
+
+    durable_rules 2.0.28 checks the type of the last node an item test built, and for an
+    ``$or`` that node is a forward node whose type it never set: uninitialised memory, so
+    now and then ``create_ruleset`` failed with error 102 (seen under valgrind as a
+    conditional jump on uninitialised values in createAlpha; decision 0007). A trailing
+    tautology on the signal key makes the last node an ordinary comparison.
+    """
+    if "$or" in atoms[-1]:
+        atoms = [*atoms, _tautology("signal")]
+    return atoms[0] if len(atoms) == 1 else {"$and": atoms}
 
 
 def _scenario(condition: ScenarioTest, negated: bool) -> list[Branch]:

@@ -36,8 +36,7 @@ _FIX = (
 )
 _names = itertools.count()
 # durable_rules keeps its handle table and rulesets in C globals shared by every Host in the
-# process, so one lock for all Engines, not one each: create_ruleset racing an assert in
-# another Engine left the process unable to create rulesets (error 102) in a CI run.
+# process, so one lock for all Engines, not one each: nothing in it is guarded for threads.
 _LOCK = threading.RLock()
 
 

@@ -5,8 +5,9 @@ durable_rules compiler, so the four cannot disagree about what a value means.
 
 Encoding: ordinals become their 1-based rank and "not given" is 0; nominal and boolean
 values become strings and "not given" is ""; numbers stay numbers and "not given" is
-NUMBER_UNKNOWN, above every allowed value. No encoded value is negative: durable_rules
-2.0.28 now and then fails to parse a ruleset holding negative numbers (error 102).
+NUMBER_UNKNOWN, above every allowed value. No encoded value is negative (first suspected
+of durable_rules' sporadic error 102, whose cause is in decision 0007; kept, as it costs
+nothing).
 Every field is always present on the fact, because durable_rules never matches a
 comparison on a missing property, not even a negated one.
 """
