@@ -89,7 +89,9 @@ def serve(
     # uvicorn's access log would print paths in its own format; the service logs each request as JSON.
     if workers == 1:
         server.configure_logging()
-        uvicorn.run(server.create_app(engine, **limits), host=host, port=port, access_log=False, log_level="warning")
+        app = server.create_app(engine, **limits)
+        server.freeze_startup_heap()
+        uvicorn.run(app, host=host, port=port, access_log=False, log_level="warning")
         return
     # Several processes need an import string: each worker rebuilds the Engine from this config
     # (checked once above, so a bad rule pack fails here and not in every worker).
