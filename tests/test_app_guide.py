@@ -24,34 +24,16 @@ import httpx
 
 from therapy_signals import Level
 
-from .server.conftest import free_port
+from .server.conftest import free_port, write_clinic_pack
 
 GUIDE = Path(__file__).resolve().parent.parent / "docs" / "app-developers.md"
 GUIDE_PORT = "8080"
-
-PACK_YAML = "name: clinic\nversion: 1.0.0\n"
-SIGNALS = "signals:\n  - {id: therapist_late_often, category: everyday, label: your therapist running late}\n"
-RULES = """rules:
-  - id: everyday.therapist-late
-    title: Your therapist often runs late
-    category: everyday
-    level: discuss
-    when: {signal: therapist_late_often}
-    normal_when: Now and then, with an apology.
-    explain: everyday/therapist-late.j2
-    references: [guide#everyday-challenges]
-"""
 
 
 @pytest.fixture
 def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A folder with the guide's `my_rules/` pack, as the current directory."""
-    pack = tmp_path / "my_rules"
-    (pack / "templates" / "en" / "everyday").mkdir(parents=True)
-    (pack / "pack.yaml").write_text(PACK_YAML)
-    (pack / "signals.yaml").write_text(SIGNALS)
-    (pack / "clinic.yaml").write_text(RULES)
-    (pack / "templates" / "en" / "everyday" / "therapist-late.j2").write_text("Running late now and then happens.\n")
+    write_clinic_pack(tmp_path / "my_rules")
     monkeypatch.chdir(tmp_path)
     return tmp_path
 

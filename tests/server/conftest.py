@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,6 +19,29 @@ import uvicorn
 
 from therapy_signals import Engine
 from therapy_signals.server import create_app
+
+CLINIC_RULE = """rules:
+  - id: everyday.therapist-late
+    title: Your therapist often runs late
+    category: everyday
+    level: discuss
+    when: {signal: therapist_late_often}
+    normal_when: Now and then, with an apology.
+    explain: everyday/therapist-late.j2
+    references: [guide#everyday-challenges]
+"""
+
+
+def write_clinic_pack(pack: Path) -> Path:
+    """A small rule pack "clinic" in ``pack``: one new signal, its rule and its template."""
+    (pack / "templates" / "en" / "everyday").mkdir(parents=True)
+    (pack / "pack.yaml").write_text("name: clinic\nversion: 1.0.0\n")
+    (pack / "signals.yaml").write_text(
+        "signals:\n  - {id: therapist_late_often, category: everyday, label: your therapist running late}\n"
+    )
+    (pack / "clinic.yaml").write_text(CLINIC_RULE)
+    (pack / "templates" / "en" / "everyday" / "therapist-late.j2").write_text("Running late now and then happens.\n")
+    return pack
 
 
 def free_port() -> int:

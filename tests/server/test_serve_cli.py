@@ -10,31 +10,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from .conftest import free_port
-
-PACK_RULE = """rules:
-  - id: everyday.therapist-late
-    title: Your therapist often runs late
-    category: everyday
-    level: discuss
-    when: {signal: therapist_late_often}
-    normal_when: Now and then, with an apology.
-    explain: everyday/therapist-late.j2
-    references: [guide#everyday-challenges]
-"""
+from .conftest import free_port, write_clinic_pack
 
 
 @pytest.mark.parametrize("workers", [1, 2])
 def test_serve_with_a_pack(tmp_path: Path, workers: int) -> None:
     """With --workers 2 each uvicorn worker process rebuilds the Engine, pack included."""
-    pack = tmp_path / "clinic"
-    (pack / "templates" / "en" / "everyday").mkdir(parents=True)
-    (pack / "pack.yaml").write_text("name: clinic\nversion: 1.0.0\n")
-    (pack / "signals.yaml").write_text(
-        "signals:\n  - {id: therapist_late_often, category: everyday, label: your therapist running late}\n"
-    )
-    (pack / "clinic.yaml").write_text(PACK_RULE)
-    (pack / "templates" / "en" / "everyday" / "therapist-late.j2").write_text("Running late now and then happens.\n")
+    pack = write_clinic_pack(tmp_path / "clinic")
     port = free_port()
     command = [sys.executable, "-m", "therapy_signals", "serve", "--port", str(port), "--pack", str(pack)]
     command += ["--workers", str(workers)]
