@@ -97,7 +97,7 @@ def _positive(match: Match) -> Expr:
     if len(groups) == 1 and isinstance(signals, frozenset) and len(signals) == 1:  # "was it observed?"
         (signal,) = signals
         return {presence_key(signal): 1}
-    atoms = [a for prop, group in _groups(match).items() for a in _holds(_item(prop), group)]
+    atoms = [a for prop, group in groups.items() for a in _holds(_item(prop), group)]
     return {"$iany": {"observations": _item_body(atoms)}}
 
 

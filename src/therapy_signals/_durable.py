@@ -41,7 +41,7 @@ _LOCK = threading.RLock()
 
 
 def _ignore(_closure: Any) -> None:
-    """The action of the always-firing rule: nothing to record."""
+    """Every rule's action: the backend reads which rules fired itself (``_collect``)."""
 
 
 def _import_durable() -> tuple[type[Any], type[Exception], Any]:

@@ -6,9 +6,11 @@ works, and starts fast, without the ``server`` extra.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -17,6 +19,16 @@ import typer
 from .errors import TherapySignalsError
 
 __all__ = ["register"]
+
+
+@contextlib.contextmanager
+def _exit_on_error() -> Iterator[None]:
+    """A library error becomes ``error: ...`` on standard error and exit code 2."""
+    try:
+        yield
+    except TherapySignalsError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(2) from None
 
 
 def register(app: typer.Typer) -> None:
@@ -68,20 +80,13 @@ def serve(
         typer.echo("error: --workers needs a fixed --port (with port 0 each worker would get its own)", err=True)
         raise typer.Exit(2)
 
-    try:
+    with _exit_on_error():
         paths = [str(rules) if rules is not None else BUILTIN, *(str(p) for p in pack or [])]
         engine = Engine(rule_paths=paths, locale=locale)
-    except TherapySignalsError as error:
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(2) from None
+        if workers > 1 and _workers.supported():
+            _workers.port_is_free(host, port)
     limits = {k: v for k, v in {"max_body_bytes": max_body_bytes, "max_batch": max_batch}.items() if v is not None}
     book = engine.rulebook
-    if workers > 1 and _workers.supported():
-        try:
-            _workers.port_is_free(host, port)
-        except TherapySignalsError as error:
-            typer.echo(f"error: {error}", err=True)
-            raise typer.Exit(2) from None
     typer.echo(
         f"serving {book.name} {book.version} on http://{host}:{port}, {workers} worker(s); OpenAPI at /openapi.json",
         err=True,
@@ -97,11 +102,8 @@ def serve(
     # (checked once above, so a bad rule pack fails here and not in every worker).
     config = json.dumps({"rule_paths": paths, "locale": locale, "limits": limits})
     if _workers.supported():
-        try:
+        with _exit_on_error():
             _workers.run_workers(host, port, workers, config, server.SERVE_CONFIG_ENV)
-        except TherapySignalsError as error:
-            typer.echo(f"error: {error}", err=True)
-            raise typer.Exit(2) from None
         return
     os.environ[server.SERVE_CONFIG_ENV] = config
     uvicorn.run(
@@ -124,11 +126,8 @@ def rules_changelog(
     """Write the rule CHANGELOG from the git history of rules/: rules added, removed, and levels changed."""
     from ._changelog import changelog
 
-    try:
+    with _exit_on_error():
         text = changelog(repo)
-    except TherapySignalsError as error:
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(2) from None
     if out is None:
         sys.stdout.write(text)
     else:

@@ -5,12 +5,12 @@ worker wakes on a new connection and the first to run accepts all that are pendi
 client that opens its connections at once (a connection pool, a load balancer) often lands
 all of them on one worker while the others idle: measured, 4 of 8 runs of 16 connections
 went all to one of two workers, and those runs' p99 latency was 25 to 36 ms against 17 to
-20 ms for the others. With SO_REUSEPORT each worker
-listens on a socket of its own and the kernel spreads new connections across them by hash
-(decision 0008). Elsewhere than Linux, ``serve`` falls back to uvicorn's workers.
+20 ms for the others. With SO_REUSEPORT each worker listens on a socket of its own and the
+kernel spreads new connections across them by hash (decision 0008). Elsewhere than Linux,
+``serve`` falls back to uvicorn's workers.
 
-The parent only supervises: it checks the port is free, starts the workers, restarts one
-that dies, and stops them all on SIGINT or SIGTERM.
+The parent only supervises: it starts the workers, restarts one that dies, and stops them
+all on SIGINT or SIGTERM. The caller checks the port first (``port_is_free``).
 """
 
 from __future__ import annotations
@@ -83,8 +83,10 @@ def _worker(host: str, port: int, config_json: str, env_name: str) -> None:
 
 
 def run_workers(host: str, port: int, workers: int, config_json: str, env_name: str) -> None:
-    """Serve with ``workers`` processes until SIGINT or SIGTERM; restart a worker that dies."""
-    port_is_free(host, port)
+    """Serve with ``workers`` processes until SIGINT or SIGTERM; restart a worker that dies.
+
+    Call ``port_is_free`` first: with SO_REUSEPORT a taken port would not fail the bind.
+    """
     _Supervisor((host, port, config_json, env_name), workers).run()
 
 

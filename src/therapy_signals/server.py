@@ -15,7 +15,7 @@ generic body, logged by its type only: no stack trace, no observation, no note e
 the process or reaches the log.
 
 The Engine is shared by every request. ``/v1/explain`` and ``/v1/cards`` call it on the
-event loop itself: one explanation takes about a millisecond and holds the GIL and
+event loop itself: one explanation takes under a millisecond and holds the GIL and
 durable_rules' process-wide lock throughout, so a thread hop would only add a handoff and
 GIL contention to every request (decision 0008). The batch endpoint, up to ``max_batch``
 explanations long, runs in the threadpool so it cannot stall the loop for its whole length.
