@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -20,6 +21,7 @@ from . import __version__
 from ._io import read_json
 from .engine import Engine
 from .errors import TherapySignalsError
+from .limits import DEFAULT_INPUT_LIMITS
 from .model import Category, Guidance, Level, Scenario
 from .rulebook import RuleBook
 
@@ -91,12 +93,16 @@ def explain_command(
     path: Annotated[str, typer.Argument(help="A scenario JSON file, or - for standard input.")],
     fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.text,
     locale: Annotated[str | None, typer.Option(help="Template locale (default: the rule base's).")] = None,
+    max_bytes: Annotated[
+        int, typer.Option("--max-bytes", help="Refuse a scenario file larger than this.", min=1)
+    ] = DEFAULT_INPUT_LIMITS.max_bytes,
     rules: RulesOption = None,
 ) -> None:
     """Explain one scenario: its level, why, words to say, next steps and sources."""
     try:
-        engine = Engine(rules, locale=locale)
-        guidance = engine.explain(read_json(path))
+        limits = replace(DEFAULT_INPUT_LIMITS, max_bytes=max_bytes)
+        engine = Engine(rules, locale=locale, limits=limits)
+        guidance = engine.explain(read_json(path, limits))
     except TherapySignalsError as error:
         _fail(error)
     _print_guidance(guidance, fmt)

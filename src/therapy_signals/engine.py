@@ -24,6 +24,7 @@ from ._evaluate import count_distinct
 from ._facts import EncodedScenario, encode, to_fact
 from ._io import parse_json
 from .errors import Problem, RuleBookError, ScenarioError
+from .limits import DEFAULT_INPUT_LIMITS, InputLimits
 from .model import (
     Because,
     Finding,
@@ -61,6 +62,8 @@ class Engine:
             ``resources.yaml``: a list of dicts with ``id``, ``name``, ``contact``, optional
             ``url`` and ``levels`` (the overall levels that show it),
             or a path to a YAML file in the ``resources.yaml`` format.
+        limits: bounds on a scenario given as JSON text or bytes (size, nesting, digits);
+            see :class:`~therapy_signals.limits.InputLimits` and docs/security.md.
     """
 
     def __init__(
@@ -70,7 +73,9 @@ class Engine:
         rule_paths: Sequence[str | Path] | None = None,
         locale: str | None = None,
         resources: Sequence[Mapping[str, Any]] | str | Path | None = None,
+        limits: InputLimits = DEFAULT_INPUT_LIMITS,
     ) -> None:
+        self.limits = limits
         self.rulebook = self._book(rules, rule_paths)
         self.renderer = Renderer(self.rulebook, locale)
         self.locale = self.renderer.locale
@@ -127,7 +132,7 @@ class Engine:
     def validate(self, scenario: ScenarioInput) -> Scenario:
         """Parse and check a scenario; ScenarioError lists every problem with its field path."""
         if isinstance(scenario, str | bytes):
-            scenario = parse_json(scenario, "scenario")
+            scenario = parse_json(scenario, "scenario", self.limits)
         if isinstance(scenario, Scenario):
             parsed = scenario
         else:
@@ -178,6 +183,8 @@ class Engine:
 
         Raises:
             ScenarioError: the scenario is invalid; nothing was evaluated.
+            InputError: JSON text or bytes that are not UTF-8, not JSON, or over a limit
+                (``Engine(limits=...)``): a key given twice, too deep, a number too long.
         """
         parsed = self.validate(scenario)
         encoded, counts = self._encode(parsed)
@@ -281,7 +288,29 @@ def _problem(error: ErrorDetails) -> Problem:
         message += _did_you_mean(error)
     elif error["type"] == "value_error":
         message = message.removeprefix("Value error, ")
+    elif error["type"] in _STRICT_TYPES:
+        message = f"{_STRICT_TYPES[error['type']]}, not {_kind_of(error.get('input'))}"
     return Problem(_path(loc), message)
+
+
+# Scenario fields take JSON's own types: "7" is not a number and "yes" is not true.
+_STRICT_TYPES = {
+    "int_type": "a whole number (written without quotes)",
+    "bool_type": "true or false (written without quotes)",
+    "string_type": "a string",
+}
+
+
+def _kind_of(value: object) -> str:
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, str):
+        return f"the string {value[:40]!r}"
+    if isinstance(value, float):
+        return f"the fraction {value!r}" if not value.is_integer() else f"the decimal {value!r}"
+    if isinstance(value, int):
+        return "a number"
+    return {dict: "an object", list: "an array", type(None): "null"}.get(type(value), type(value).__name__)
 
 
 def _did_you_mean(error: ErrorDetails) -> str:

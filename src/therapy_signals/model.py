@@ -171,20 +171,24 @@ class Observation(BaseModel):
 
     model_config = _FORBID
 
-    signal: Annotated[str, Field(min_length=1, max_length=100, description="A signal id from rules/signals.yaml.")]
+    signal: Annotated[
+        str, Field(min_length=1, max_length=100, strict=True, description="A signal id from rules/signals.yaml.")
+    ]
     frequency: Frequency | None = Field(None, description="How often it happened.")
     duration: Duration | None = Field(None, description="For how long it has been going on.")
     initiated_by: Initiator | None = Field(None, description="Who started it.")
     where: Where | None = Field(None, description="In a session, outside sessions, or online.")
-    raised: bool | None = Field(None, description="Whether the client raised it with the therapist.")
+    raised: Annotated[bool, Field(strict=True)] | None = Field(
+        None, description="Whether the client raised it with the therapist."
+    )
     response: Response | None = Field(
         None, description="How the therapist responded when it was raised (implies raised)."
     )
     impact: Impact | None = Field(None, description="How much it affected the client.")
-    months_after_ending: Annotated[int, Field(ge=0, le=1200)] | None = Field(
+    months_after_ending: Annotated[int, Field(ge=0, le=1200, strict=True)] | None = Field(
         None, description="For things after therapy ended: how many months after."
     )
-    note: Annotated[str, Field(max_length=2000)] | None = Field(
+    note: Annotated[str, Field(max_length=2000, strict=True)] | None = Field(
         None, description="Free text from the client; shown back escaped, never interpreted."
     )
 
@@ -212,11 +216,13 @@ class Scenario(BaseModel):
 
     model_config = _FORBID
 
-    id: Annotated[str, Field(min_length=1, max_length=200)] | None = Field(
+    id: Annotated[str, Field(min_length=1, max_length=200, strict=True)] | None = Field(
         None, description="Your identifier for this scenario; echoed in the guidance."
     )
     setting: Setting = Field(Setting.individual, description="The format of therapy.")
-    sessions: Annotated[int, Field(ge=0, le=10000)] | None = Field(None, description="How many sessions so far.")
+    sessions: Annotated[int, Field(ge=0, le=10000, strict=True)] | None = Field(
+        None, description="How many sessions so far."
+    )
     observations: Annotated[list[Observation], Field(min_length=1, max_length=MAX_OBSERVATIONS)] = Field(
         ..., description="What the client noticed; at least one."
     )

@@ -39,7 +39,7 @@ class _Group:
         self.number = number
         self.line = line
         self.rows: list[list[str]] = []
-        self.scenario = {key: values.get(column, "").strip() for column, key in SCENARIO_KEYS.items()}
+        self.scenario: dict[str, Any] = {key: values.get(column, "").strip() for column, key in SCENARIO_KEYS.items()}
         self.observations: list[dict[str, str]] = []
         self.problems: list[str] = [problem] if problem else []
         self.add(values, line, None, cells)
@@ -54,20 +54,38 @@ class _Group:
                     f"line {line}: {column} is {values.get(column, '').strip()!r} but {self.scenario[key]!r} "
                     f"on line {self.line}; every row of one scenario must repeat the same {column}"
                 )
-        observation = {}
+        observation: dict[str, Any] = {}
         for column in OBSERVATION_COLUMNS:
             value = values.get(column, "")
             if column != "note":
                 value = value.strip()
             if value != "":
-                observation[column] = value
+                observation[column] = _typed(column, value)
         self.observations.append(observation)
 
     def record(self) -> Record:
-        payload: dict[str, Any] = {k: v for k, v in self.scenario.items() if v != ""}
+        payload: dict[str, Any] = {k: _typed(k, v) for k, v in self.scenario.items() if v != ""}
         payload["observations"] = self.observations
         problem = Problem("(rows)", "; ".join(self.problems)) if self.problems else None
         return Record(self.number, self.line, payload, problem, raw=self.rows)
+
+
+# A CSV cell is text; the scenario model takes JSON's types, so the columns that are numbers
+# or booleans are converted here. A cell that does not convert is passed on as text, and the
+# model then says what it should be ("a whole number, not the string '7x'").
+_INTEGERS = frozenset({"sessions", "months_after_ending"})
+_BOOLEANS = {"true": True, "false": False}
+
+
+def _typed(column: str, value: str) -> str | int | bool:
+    if column in _INTEGERS and value.isascii() and value.isdigit() and len(value) <= _MAX_DIGITS:
+        return int(value)
+    if column == "raised":
+        return _BOOLEANS.get(value.lower(), value)
+    return value
+
+
+_MAX_DIGITS = 20  # as InputLimits.max_digits: a longer number is refused, not converted
 
 
 def _header(row: Sequence[str], name: str) -> list[str]:

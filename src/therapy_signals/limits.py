@@ -1,0 +1,47 @@
+"""The bounds that keep untrusted input from exhausting time or memory (docs/security.md).
+
+Scenarios, articles and rule packs come from people the embedding application does not
+control. Each limit here has a default that no honest input comes near, is checked before
+the expensive work it guards, and is refused with an error that names the limit and how
+to change it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+__all__ = ["DEFAULT_INPUT_LIMITS", "InputLimits"]
+
+
+def _check_positive(owner: object) -> None:
+    for spec in fields(owner):  # type: ignore[arg-type]
+        value = getattr(owner, spec.name)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{type(owner).__name__}.{spec.name} must be a whole number of 1 or more, not {value!r}")
+
+
+@dataclass(frozen=True)
+class InputLimits:
+    """Bounds on one scenario given as JSON text, checked before it is validated.
+
+    The defaults are far above any real scenario (at most 100 observations, each note at
+    most 2,000 characters: about 250 KB even with every character escaped), and far below
+    what would hurt: Python's own JSON parser recurses once per nesting level and converts
+    a number's digits in quadratic time.
+
+    Attributes:
+        max_bytes: the most bytes of JSON one scenario may take (1 MiB).
+        max_depth: the deepest nesting of objects and arrays (a scenario needs 3).
+        max_digits: the most characters in one number (a scenario's largest is 5 digits).
+    """
+
+    max_bytes: int = 1024 * 1024
+    max_depth: int = 32
+    max_digits: int = 20
+
+    def __post_init__(self) -> None:
+        _check_positive(self)
+
+
+DEFAULT_INPUT_LIMITS = InputLimits()
+"""The limits ``explain``, ``Engine``, the command line and batches use unless told otherwise."""
