@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from therapy_signals import BUILTIN, Engine, Level, RenderError, RuleBookError
+from therapy_signals import BUILTIN, Engine, Level, RuleBookError
 
 PACK_YAML = "name: clinic\nversion: 1.0.0\n"
 NEW_SIGNAL = "signals:\n  - {id: therapist_late_often, category: everyday, label: your therapist running late}\n"
@@ -104,10 +104,10 @@ def test_conflicts_are_named(tmp_path: Path) -> None:
 
 
 def test_pack_templates_run_in_the_sandbox(pack: Path) -> None:
-    (pack / "templates/en/everyday/therapist-late.j2").write_text("{{ ''.__class__.__mro__[1].__subclasses__() }}")
-    engine = Engine(rule_paths=[BUILTIN, pack])
-    with pytest.raises(RenderError, match=r"therapist-late\.j2 \(rule everyday\.therapist-late\)"):
-        engine.explain({"observations": [{"signal": "therapist_late_often"}]})
+    # Refused when the pack loads, with its file and line, not on the first request that uses it.
+    (pack / "templates/en/everyday/therapist-late.j2").write_text("ok\n{{ ''.__class__.__mro__[1].__subclasses__() }}")
+    with pytest.raises(RuleBookError, match=r"therapist-late\.j2:2: .*private"):
+        Engine(rule_paths=[BUILTIN, pack])
 
 
 def test_rules_validate_takes_a_pack(pack: Path) -> None:

@@ -23,8 +23,8 @@ from ._durable import DurableBackend
 from ._evaluate import count_distinct
 from ._facts import EncodedScenario, encode, to_fact
 from ._io import parse_json
-from .errors import Problem, RuleBookError, ScenarioError
-from .limits import DEFAULT_INPUT_LIMITS, InputLimits
+from .errors import Problem, RenderError, RuleBookError, ScenarioError
+from .limits import DEFAULT_INPUT_LIMITS, DEFAULT_TEMPLATE_LIMITS, InputLimits, TemplateLimits
 from .model import (
     Because,
     Finding,
@@ -37,7 +37,7 @@ from .model import (
     Scenario,
     Superseded,
 )
-from .render import Renderer
+from .render import _LAYOUTS, Renderer
 from .resolve import Resolution, resolve
 from .rulebook import RuleBook, _ResourceFile
 
@@ -64,6 +64,13 @@ class Engine:
             or a path to a YAML file in the ``resources.yaml`` format.
         limits: bounds on a scenario given as JSON text or bytes (size, nesting, digits);
             see :class:`~therapy_signals.limits.InputLimits` and docs/security.md.
+        template_limits: bounds on each render of a template (steps, seconds, characters);
+            see :class:`~therapy_signals.limits.TemplateLimits`.
+
+    Raises:
+        RuleBookError: the rules, or a template a pack brings, are invalid; each problem
+            names its file and line. A pack's templates are compiled and rendered once
+            here, so a bad one stops the Engine before it answers anything.
     """
 
     def __init__(
@@ -74,10 +81,11 @@ class Engine:
         locale: str | None = None,
         resources: Sequence[Mapping[str, Any]] | str | Path | None = None,
         limits: InputLimits = DEFAULT_INPUT_LIMITS,
+        template_limits: TemplateLimits = DEFAULT_TEMPLATE_LIMITS,
     ) -> None:
         self.limits = limits
         self.rulebook = self._book(rules, rule_paths)
-        self.renderer = Renderer(self.rulebook, locale)
+        self.renderer = Renderer(self.rulebook, locale, template_limits)
         self.locale = self.renderer.locale
         self._resources = self._load_resources(resources)
         self._count_matches = list(self.rulebook.count_matches())
@@ -96,6 +104,38 @@ class Engine:
             ]
             for rule in self.rulebook.rules.values()
         }
+        if self.rulebook.packs:
+            self._probe_packs()
+
+    def _probe_packs(self) -> None:
+        """Render what the packs brought once, on witness scenarios, so a template that breaks a
+        bound on every input is refused now, not on a user's request."""
+        from .witness import witness
+
+        packs = [p.resolve() for p in self.rulebook.packs]
+
+        def from_pack(template: str) -> bool:
+            path = self.renderer.where(template).resolve()
+            return any(path.is_relative_to(pack) for pack in packs)
+
+        rules = list(self.rulebook.rules.values())
+        chosen = [r for r in rules if from_pack(r.explain)]
+        if not chosen and any(from_pack(f"_layout/{name}") for name in _LAYOUTS.values()):
+            chosen = rules  # a layout from a pack: any scenario shows it, the first witness will do
+        problems: list[Problem] = []
+        for rule in chosen:
+            scenario = witness(rule, self.rulebook)
+            if scenario is None:
+                continue  # `rules validate` reports a rule that cannot fire
+            try:
+                guidance = self.explain(scenario)
+                guidance.to_text(), guidance.to_markdown(), guidance.to_html()
+            except RenderError as error:
+                problems.append(Problem("", str(error)))
+            if chosen is rules:
+                break
+        if problems:
+            raise RuleBookError(problems, source=", ".join(str(p) for p in self.rulebook.packs))
 
     @staticmethod
     def _book(rules: str | Path | RuleBook | None, rule_paths: Sequence[str | Path] | None) -> RuleBook:

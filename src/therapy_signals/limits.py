@@ -10,7 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
-__all__ = ["DEFAULT_INPUT_LIMITS", "InputLimits"]
+__all__ = [
+    "DEFAULT_INPUT_LIMITS",
+    "DEFAULT_TEMPLATE_LIMITS",
+    "MAX_TEMPLATE_BYTES",
+    "InputLimits",
+    "TemplateLimits",
+]
 
 
 def _check_positive(owner: object) -> None:
@@ -45,3 +51,35 @@ class InputLimits:
 
 DEFAULT_INPUT_LIMITS = InputLimits()
 """The limits ``explain``, ``Engine``, the command line and batches use unless told otherwise."""
+
+
+@dataclass(frozen=True)
+class TemplateLimits:
+    """Bounds on one render of one template, so a rule pack's template cannot hang or flood.
+
+    Every loop iteration, call and filter costs a step (large values cost one more step
+    per 256 characters); every string, list or mapping a template builds, and everything
+    it outputs, counts characters. A render past a bound stops with a RenderError naming
+    the template and line. The shipped templates use under 200 steps and 5,000 characters.
+
+    Attributes:
+        max_steps: loop iterations, calls and filters in one render.
+        max_seconds: wall-clock time of one render (a backstop: steps bound the work).
+        max_chars: the size of any one value a template builds.
+        max_output: the characters one render may produce, captured blocks included.
+    """
+
+    max_steps: int = 100_000
+    max_seconds: int = 2
+    max_chars: int = 1_000_000
+    max_output: int = 1_000_000
+
+    def __post_init__(self) -> None:
+        _check_positive(self)
+
+
+DEFAULT_TEMPLATE_LIMITS = TemplateLimits()
+"""The limits every Renderer uses unless an Engine is given others."""
+
+MAX_TEMPLATE_BYTES = 256 * 1024
+"""The largest template file a rule base or pack may hold (the shipped ones are under 3 KB)."""

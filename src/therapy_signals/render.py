@@ -3,33 +3,39 @@
 Rule templates are plain prose; layouts in ``templates/<locale>/_layout/`` turn a Guidance
 into text, Markdown or HTML. HTML layouts autoescape, so text a user supplied (an
 observation's ``note``) cannot inject markup; Markdown layouts escape it with ``md``.
+
+Templates may come from rule packs, so they run in the bounded sandbox of ``_sandbox``
+and see plain data only (dicts, lists, strings, numbers): a layout gets the guidance as
+its JSON, never the Guidance object, whose methods would be callable (docs/security.md).
 """
 
 from __future__ import annotations
 
+import os
 import re
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import jinja2
-from jinja2.exceptions import SecurityError
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2.loaders import split_template_path
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from . import _yaml
 from ._facts import EncodedScenario
 from ._fields import OBSERVATION_FIELDS, SCENARIO_FIELDS
+from ._sandbox import BoundedEnvironment, render_bounded
 from .errors import LocaleError, Problem, RenderError, RuleBookError
+from .limits import DEFAULT_TEMPLATE_LIMITS, MAX_TEMPLATE_BYTES, TemplateLimits
 from .model import Level
 from .rulebook import ResourceDef, Rule, RuleBook, _ResourceFile
 
 if TYPE_CHECKING:
     from .model import Guidance
 
-__all__ = ["Renderer", "Strings", "default_renderer"]
+__all__ = ["Renderer", "Strings", "default_renderer", "layout_data"]
 
 Format = Literal["text", "markdown", "html"]
 _LAYOUTS: dict[str, str] = {
@@ -38,7 +44,6 @@ _LAYOUTS: dict[str, str] = {
     "html": "guidance.html.j2",
 }
 _SPACES = re.compile(r"[ \t]*\n[ \t]*|[ \t]{2,}")
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~])")
 
 
 HEADINGS = ("findings", "why", "say", "steps", "sources", "resources", "superseded", "observations", "normal_when")
@@ -75,10 +80,6 @@ class Strings(BaseModel):
         return self
 
 
-def _markdown_escape(value: object) -> str:
-    return _MD_SPECIAL.sub(r"\\\1", str(value))
-
-
 class RuleWords(BaseModel):
     """A rule's wording in one locale; what is left out falls back to the rule file."""
 
@@ -99,10 +100,55 @@ class Wording(BaseModel):
     rules: dict[str, RuleWords] = Field(default_factory=dict)
 
 
-def _environment(folders: Sequence[Path], autoescape: bool) -> jinja2.Environment:
-    # Sandboxed: rule packs bring their own templates, which must not reach Python internals.
-    env = SandboxedEnvironment(
-        loader=jinja2.FileSystemLoader(list(folders)),
+class _Loader(jinja2.BaseLoader):
+    """Templates from the locale folders, highest priority first, each read as a bounded UTF-8 file.
+
+    Rule bases are refused when they hold symbolic links (rulebook._refuse_links); this
+    checks again where a file is opened, so no template is ever read from outside its folder.
+    """
+
+    def __init__(self, folders: Sequence[Path]) -> None:
+        self.folders = [(folder, folder.resolve()) for folder in folders]
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
+        pieces = split_template_path(template)  # refuses '..'
+        for folder, real in self.folders:
+            path = folder.joinpath(*pieces)
+            if path.is_file():
+                return _read_template(path, real), str(path), lambda: True
+        raise jinja2.TemplateNotFound(template)
+
+    def list_templates(self) -> list[str]:
+        found: set[str] = set()
+        for folder, _ in self.folders:
+            found.update(_template_names(folder))
+        return sorted(found)
+
+
+def _template_names(folder: Path) -> Iterator[str]:
+    for top, _, files in os.walk(folder):  # never into linked folders
+        for name in files:
+            if name.endswith(".j2"):
+                yield (Path(top) / name).relative_to(folder).as_posix()
+
+
+def _read_template(path: Path, folder: Path) -> str:
+    real = path.resolve()
+    if path.is_symlink() or not real.is_relative_to(folder):
+        raise jinja2.TemplateError(f"{path}: a symbolic link; templates are read without following links")
+    size = real.stat().st_size
+    if size > MAX_TEMPLATE_BYTES:
+        raise jinja2.TemplateError(f"{path}: {size:,} bytes; a template may have at most {MAX_TEMPLATE_BYTES:,}")
+    try:
+        return real.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise jinja2.TemplateError(f"{path}: not UTF-8 text ({error.reason})") from None
+
+
+def _environment(folders: Sequence[Path], autoescape: bool, limits: TemplateLimits) -> jinja2.Environment:
+    return BoundedEnvironment(
+        limits=limits,
+        loader=_Loader(folders),
         undefined=jinja2.StrictUndefined,
         autoescape=autoescape,
         trim_blocks=True,
@@ -110,14 +156,34 @@ def _environment(folders: Sequence[Path], autoescape: bool) -> jinja2.Environmen
         keep_trailing_newline=False,
         auto_reload=False,  # rule templates do not change under a running Engine
     )
-    env.filters["md"] = _markdown_escape
-    return env
+
+
+def _line_of(error: BaseException, filename: str | None) -> int | None:
+    """The template line an error was raised on: Jinja rewrites tracebacks to template lines."""
+    line = getattr(error, "lineno", None)
+    tb = error.__traceback__
+    while tb is not None:
+        if filename is not None and tb.tb_frame.f_code.co_filename == filename:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line if isinstance(line, int) else None
+
+
+def _message(error: BaseException) -> str:
+    text = getattr(error, "message", None) or str(error) or type(error).__name__
+    if isinstance(error, RecursionError):
+        return "macros or includes call themselves without end"
+    if not isinstance(error, jinja2.TemplateError):
+        return f"{type(error).__name__}: {text}"
+    return str(text)
 
 
 class Renderer:
     """Templates and strings of one locale of one rule base. Safe to share between threads."""
 
-    def __init__(self, book: RuleBook, locale: str | None = None) -> None:
+    def __init__(
+        self, book: RuleBook, locale: str | None = None, limits: TemplateLimits = DEFAULT_TEMPLATE_LIMITS
+    ) -> None:
         locale = locale or book.meta.default_locale
         if locale not in book.locales:
             raise LocaleError(f"no templates for locale {locale!r}; available: {', '.join(book.locales) or 'none'}")
@@ -128,11 +194,39 @@ class Renderer:
         self.strings = self._strings()
         self.wording = self._wording()
         self.resources = self._resources()
-        self._text = _environment(self.folders, autoescape=False)
-        self._html = _environment(self.folders, autoescape=True)
+        self.limits = limits
+        self._text = _environment(self.folders, autoescape=False, limits=limits)
+        self._html = _environment(self.folders, autoescape=True, limits=limits)
         self._lock = threading.Lock()
         self._words: dict[str, RuleWords] = {}  # a rule's wording never changes once loaded
-        self._reasons = {name: self._text.from_string(text) for name, text in self.strings.reasons.items()}
+        self._reasons = {
+            name: self._string(text, f"strings.yaml reasons.{name}") for name, text in self.strings.reasons.items()
+        }
+        self._check_pack_templates()
+
+    def _string(self, text: str, where: str) -> jinja2.Template:
+        try:
+            return self._text.from_string(text)
+        except Exception as error:  # a pack's text: any failure is its author's to fix
+            raise RuleBookError([Problem(where, f"not a valid template: {_message(error)}")]) from None
+
+    def _check_pack_templates(self) -> None:
+        """Compile every template a pack brings, so a bad one stops the Engine before it serves."""
+        problems = []
+        packs = {pack.resolve() for pack in self.book.packs}
+        for folder in self.folders:
+            if folder.resolve().parent.parent not in packs:
+                continue  # the base's own templates are checked by its test suite and `rules validate`
+            for name in _template_names(folder):
+                env = self._html if name.endswith(".html.j2") else self._text
+                try:
+                    env.get_template(name)
+                except Exception as error:
+                    where = self.where(name)
+                    line = _line_of(error, str(where))
+                    problems.append(Problem(f"{where}:{line}" if line else str(where), _message(error)))
+        if problems:
+            raise RuleBookError(problems, source=", ".join(str(p) for p in self.book.packs))
 
     def _own(self, name: str) -> list[Path]:
         """This locale's own files of that name (not the default locale's), highest priority first."""
@@ -199,12 +293,24 @@ class Renderer:
         try:
             with self._lock:  # Jinja's template cache is not guarded for first loads
                 return env.get_template(name)
-        except jinja2.TemplateSyntaxError as error:
-            raise RenderError(f"{self.where(name)}:{error.lineno}: {error.message}") from None
         except jinja2.TemplateNotFound:
             raise RenderError(
                 f"{self.folder / name}: template not found in {', '.join(map(str, self.folders))}"
             ) from None
+        except Exception as error:
+            where = self.where(name)
+            line = _line_of(error, str(where))
+            raise RenderError(f"{where}:{line or 1}: {_message(error)}") from None
+
+    def _render(self, name: str, context: dict[str, Any], html: bool = False, rule: str | None = None) -> str:
+        """Render on a fresh budget; any failure is a RenderError naming the template and line."""
+        template = self._template(name, html)
+        try:
+            return render_bounded(template, context, self.limits)
+        except Exception as error:  # templates may come from packs: no error of theirs escapes as a traceback
+            line = _line_of(error, template.filename)
+            about = f" (rule {rule})" if rule else ""
+            raise RenderError(f"{template.filename}:{line or 1}{about}: {_message(error)}") from None
 
     def explanation(self, rule: Rule, encoded: EncodedScenario, cited: Sequence[int]) -> str:
         """The rule's explanation for the observations it rests on, whitespace tidied."""
@@ -218,10 +324,7 @@ class Renderer:
             "observations": [self._observation(encoded.observations[i]) for i in cited],
             **{name: self._value(encoded.scenario[name], name, SCENARIO_FIELDS) for name in SCENARIO_FIELDS},
         }
-        try:
-            text = self._template(rule.explain).render(context)
-        except (jinja2.UndefinedError, SecurityError) as error:
-            raise RenderError(f"{self.where(rule.explain)} (rule {rule.id}): {error.message}") from None
+        text = self._render(rule.explain, context, rule=rule.id)
         return _SPACES.sub(" ", text).strip()
 
     @staticmethod
@@ -240,19 +343,30 @@ class Renderer:
 
     def reason(self, implicit: bool, by: Rule) -> str:
         template = self._reasons["implicit" if implicit else "named"]
-        return template.render(by={"id": by.id, "title": self.words(by).title, "level": by.level.value}).strip()
+        context = {"by": {"id": by.id, "title": self.words(by).title, "level": by.level.value}}
+        try:
+            return render_bounded(template, context, self.limits).strip()
+        except Exception as error:
+            raise RenderError(f"strings.yaml reasons: {_message(error)}") from None
 
     def layout(self, guidance: Guidance, fmt: Format) -> str:
         """The whole guidance as text, Markdown or HTML."""
         if fmt not in _LAYOUTS:
             raise ValueError(f"format {fmt!r} is not one of {', '.join(_LAYOUTS)}")
-        template = self._template(f"_layout/{_LAYOUTS[fmt]}", html=fmt == "html")
-        try:
-            labels = {o.signal: self.label(o.signal) for o in guidance.observations}
-            out = template.render(g=guidance, s=self.strings, labels=labels)
-        except (jinja2.UndefinedError, SecurityError) as error:
-            raise RenderError(f"{self.where('_layout/' + _LAYOUTS[fmt])}: {error.message}") from None
-        return out.strip() + "\n"
+        context = {
+            "g": layout_data(guidance),
+            "s": self.strings.model_dump(mode="json"),
+            "labels": {o.signal: self.label(o.signal) for o in guidance.observations},
+        }
+        return self._render(f"_layout/{_LAYOUTS[fmt]}", context, html=fmt == "html").strip() + "\n"
+
+
+def layout_data(guidance: Guidance) -> dict[str, Any]:
+    """What a layout sees: the guidance as JSON data, plus whether each observation was raised."""
+    data = guidance.model_dump(mode="json")
+    for item, observation in zip(data["observations"], guidance.observations, strict=True):
+        item["was_raised"] = observation.was_raised
+    return data
 
 
 @lru_cache(maxsize=8)
