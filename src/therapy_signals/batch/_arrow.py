@@ -13,7 +13,7 @@ output in order, one row group per chunk.
 
 from __future__ import annotations
 
-import json
+import contextlib
 import shutil
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -21,8 +21,10 @@ from typing import Any
 
 from .._fields import OBSERVATION_FIELDS
 from ..errors import InputError, Problem
+from ..limits import DEFAULT_INPUT_LIMITS, InputLimits
 from ..model import Observation, Scenario
-from ._io import Record
+from ._faults import writing
+from ._io import Record, parse_line
 from ._results import RESULT_COLUMNS, Result
 
 try:
@@ -110,22 +112,23 @@ def _given(mapping: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in mapping.items() if v is not None}
 
 
-def _scenario_payload(row: Mapping[str, Any]) -> tuple[dict[str, Any], Problem | None]:
+def _scenario_payload(row: Mapping[str, Any], limits: InputLimits) -> tuple[dict[str, Any], Problem | None]:
     payload = _given(row)
     if "scenario_id" in payload:
         payload["id"] = payload.pop("scenario_id")
     observations = payload.get("observations")
     if isinstance(observations, str):
+        # The same strict JSON as a JSONL line: no key twice, no NaN, bounded size and depth.
         try:
-            observations = json.loads(observations)
-        except ValueError as error:
+            observations = parse_line(observations, limits)
+        except InputError as error:
             return payload, Problem("observations", f"not valid JSON text: {error}")
     if isinstance(observations, list):
         payload["observations"] = [_given(o) if isinstance(o, Mapping) else o for o in observations]
     return payload, None
 
 
-def read_scenario_records(path: Path) -> Iterator[Record]:
+def read_scenario_records(path: Path, limits: InputLimits = DEFAULT_INPUT_LIMITS) -> Iterator[Record]:
     file = _parquet_file(path)
     names = set(file.schema_arrow.names)
     unknown = sorted(names - _SCENARIO_COLUMNS)
@@ -136,7 +139,7 @@ def read_scenario_records(path: Path) -> Iterator[Record]:
     for batch in file.iter_batches(batch_size=_READ_BATCH):
         for row in batch.to_pylist():
             number += 1
-            payload, problem = _scenario_payload(row)
+            payload, problem = _scenario_payload(row, limits)
             yield Record(number, number, payload, problem)
 
 
@@ -147,19 +150,23 @@ class ResultParts:
         self.path = path
         self.schema = result_schema(with_text)
         self.parts = path.with_name(path.name + ".parts")
-        if resume_from is None:
-            shutil.rmtree(self.parts, ignore_errors=True)
-            path.unlink(missing_ok=True)  # an old complete output must not pass for this run's
-            self.count = 0
-        else:
-            self.count = int(resume_from["parts"])
-            missing = [i for i in range(self.count) if not self._part(i).exists()]
-            if missing:
-                raise InputError(f"{self._part(missing[0])}: missing; the interrupted run cannot be resumed")
-            for stale in self.parts.glob("*"):
-                if stale.name.startswith(".") or int(stale.stem.split("-")[1]) >= self.count:
-                    stale.unlink()  # written after the last checkpoint
-        self.parts.mkdir(parents=True, exist_ok=True)
+        with writing(path):
+            if resume_from is None:
+                shutil.rmtree(self.parts, ignore_errors=True)
+                path.unlink(missing_ok=True)  # an old complete output must not pass for this run's
+                self.count = 0
+            else:
+                self.count = int(resume_from["parts"])
+                self._drop_stale()
+            self.parts.mkdir(parents=True, exist_ok=True)
+
+    def _drop_stale(self) -> None:
+        missing = [i for i in range(self.count) if not self._part(i).exists()]
+        if missing:
+            raise InputError(f"{self._part(missing[0])}: missing; the interrupted run cannot be resumed")
+        for stale in self.parts.glob("*"):
+            if stale.name.startswith(".") or int(stale.stem.split("-")[1]) >= self.count:
+                stale.unlink()  # written after the last checkpoint
 
     def _part(self, index: int) -> Path:
         return self.parts / f"part-{index:06d}.parquet"
@@ -169,8 +176,9 @@ class ResultParts:
         table = pa.Table.from_pylist(rows, self.schema)
         part = self._part(self.count)
         temporary = part.with_name("." + part.name)
-        pq.write_table(table, temporary, compression=COMPRESSION)
-        temporary.replace(part)
+        with writing(part), _removed_on_failure(temporary):
+            pq.write_table(table, temporary, compression=COMPRESSION)
+            temporary.replace(part)
         self.count += 1
         # Arrow's allocator keeps freed blocks for reuse; a long run holds only a chunk at a time,
         # so hand them back rather than let resident memory creep up to the largest chunk seen.
@@ -180,17 +188,32 @@ class ResultParts:
         return {"parts": self.count}
 
     def close(self) -> None:
+        """Merge the parts into the output; they stay until :meth:`cleanup`, for a resumed run."""
         temporary = self.path.with_name("." + self.path.name + ".merging")
-        with pq.ParquetWriter(temporary, self.schema, compression=COMPRESSION) as writer:
-            for index in range(self.count):
-                writer.write_table(pq.read_table(self._part(index), schema=self.schema))
-            if self.count == 0:
-                writer.write_table(self.schema.empty_table())
-        temporary.replace(self.path)
+        with writing(self.path), _removed_on_failure(temporary):
+            with pq.ParquetWriter(temporary, self.schema, compression=COMPRESSION) as writer:
+                for index in range(self.count):
+                    writer.write_table(pq.read_table(self._part(index), schema=self.schema))
+                if self.count == 0:
+                    writer.write_table(self.schema.empty_table())
+            temporary.replace(self.path)
+
+    def cleanup(self) -> None:
         shutil.rmtree(self.parts, ignore_errors=True)
 
     def abandon(self) -> None:
         """The parts stay where they are for a resumed run to continue."""
+
+
+@contextlib.contextmanager
+def _removed_on_failure(temporary: Path) -> Iterator[None]:
+    """A temporary file that a failed write leaves is removed: on a full disk it holds the space."""
+    try:
+        yield
+    except BaseException:
+        with contextlib.suppress(OSError):
+            temporary.unlink(missing_ok=True)
+        raise
 
 
 def read_results(path: Path) -> Iterator[Result]:

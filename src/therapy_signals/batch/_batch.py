@@ -7,18 +7,24 @@ configuration (rules, locale, workers, Dask, chunk size) and can run many inputs
 
 from __future__ import annotations
 
+import contextlib
+import copy
+import dataclasses
 import itertools
+import os
 import time
 from collections import Counter
 from collections.abc import Generator, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from .._paths import default_rules_dir
 from ..engine import Engine
 from ..errors import BatchError, InputError, ResumeError
+from ..limits import DEFAULT_INPUT_LIMITS, InputLimits
 from ..model import Level
 from ..rulebook import RuleBook
+from ._faults import AGAIN, writing
 from ._io import Record, ScenarioSource, Sink, Target, error_sink, file_sha256, open_scenarios, result_sink
 from ._manifest import errors_path, manifest_path, now, read_manifest, stamp, write_manifest
 from ._parallel import Executor, WorkerConfig, build_engine, executor
@@ -51,7 +57,10 @@ class Batch:
         fail_fast: stop at the first rejected record instead of setting it aside.
         engine: an Engine you already have, used for work in this process instead of
             building one from ``rules`` and ``locale`` (worker processes build their own
-            from its rule folders).
+            from its rule folders, with its limits).
+        limits: bounds on each record (bytes, nesting, digits); a record past them is
+            rejected like any invalid one. Default: the Engine's, else
+            :data:`~therapy_signals.limits.DEFAULT_INPUT_LIMITS`.
     """
 
     def __init__(
@@ -65,15 +74,20 @@ class Batch:
         chunk_size: int = 1000,
         fail_fast: bool = False,
         engine: Engine | None = None,
+        limits: InputLimits | None = None,
     ) -> None:
         if workers < 1:
             raise ValueError(f"workers must be 1 or more, not {workers}")
         if chunk_size < 1:
             raise ValueError(f"chunk_size must be 1 or more, not {chunk_size}")
-        if engine is not None and (rules is not None or locale is not None):
-            raise ValueError("give an engine, or rules and locale, not both")
+        if engine is not None and (rules is not None or locale is not None or limits is not None):
+            raise ValueError("give an engine, or rules, locale and limits, not both")
+        chosen = DEFAULT_INPUT_LIMITS if limits is None else limits
         # Building the Engine here checks the rules and the locale before any work starts.
-        self.engine = engine if engine is not None else build_engine(lambda: Engine(rules, locale=locale))
+        self.engine = (
+            engine if engine is not None else build_engine(lambda: Engine(rules, locale=locale, limits=chosen))
+        )
+        self.limits = self.engine.limits
         self.rulebook = self.engine.rulebook
         self.text = text
         self.workers = workers
@@ -84,7 +98,9 @@ class Batch:
         # rules, and the hash every chunk reports back proves they are the same.
         roots = tuple(str(r.resolve()) for r in self.rulebook.roots)
         shipped = roots == (str(default_rules_dir().resolve()),)
-        self.config = WorkerConfig(None if shipped else roots, self.engine.locale if engine else locale, text)
+        self.config = WorkerConfig(
+            None if shipped else roots, self.engine.locale if engine else locale, text, self.limits
+        )
 
     def run(
         self,
@@ -119,7 +135,7 @@ class Batch:
             ResumeError: ``resume`` was asked but there is nothing to resume, or the input,
                 rules or options differ from the interrupted run's.
         """
-        scenarios = open_scenarios(source, input_format)
+        scenarios = open_scenarios(source, input_format, self.limits)
         target = None if output is None else Target.parse(output, output_format)
         if target is not None and target.path is not None and scenarios.is_file:
             assert scenarios.target.path is not None
@@ -137,9 +153,11 @@ class Batch:
         if resume:
             self._check_resume(scenarios, target, manifest_file, previous)
         elif previous is not None and previous.get("status") in _UNFINISHED:
+            # A run that is still going looks unfinished too; say so rather than suggest --resume.
+            _OutputLock(target, manifest_file, errors_file).acquire().release()
             raise BatchError(
-                f"{manifest_file}: an unfinished run ({previous['counts']['records']} records done) is recorded "
-                f"for this output; add --resume to continue it, or delete the manifest to start again"
+                f"{manifest_file}: an unfinished run ({previous['counts'].get('records', 0)} records done) is "
+                f"recorded for this output; add --resume to continue it, or delete the manifest to start again"
             )
         return BatchRun(
             self,
@@ -150,6 +168,7 @@ class Batch:
             previous if resume else None,
             progress=progress,
             command=command,
+            seen=previous,
         )
 
     def _check_resume(
@@ -178,6 +197,9 @@ class Batch:
             changes.append(f"--text was {'on' if previous['options']['text'] else 'off'}")
         if previous["output"]["format"] != target.format:
             changes.append(f"the output format was {previous['output']['format']}")
+        before = previous["options"].get("limits", dataclasses.asdict(DEFAULT_INPUT_LIMITS))
+        if before != dataclasses.asdict(self.limits):
+            changes.append(f"the input limits were {_limits_text(before)}")
         if changes:
             raise ResumeError(
                 f"{manifest_file}: cannot resume: " + "; ".join(changes) + "; delete the manifest to start again"
@@ -204,6 +226,7 @@ class BatchRun:
         *,
         progress: bool,
         command: Sequence[str] | None,
+        seen: dict[str, Any] | None = None,
     ) -> None:
         self.batch = batch
         self.source = source
@@ -219,6 +242,10 @@ class BatchRun:
         self.levels: Counter[str] = Counter(counts.get("levels", {}))
         self.manifest: dict[str, Any] | None = previous
         self._previous = previous
+        self._seen = seen
+        # The last manifest on disk: what a run that fails records, since its checkpoint is the
+        # last one whose output, errors and counts were all written.
+        self._saved: dict[str, Any] | None = copy.deepcopy(previous)
         self._progress = progress
         self._command = command
         self._pids: set[int] = set()
@@ -267,6 +294,7 @@ class BatchRun:
                     "locale": batch.engine.locale,
                     "chunk_size": self.chunk_size,
                     "fail_fast": batch.fail_fast,
+                    "limits": dataclasses.asdict(batch.limits),
                 },
                 "parallel": {"workers": batch.workers, "dask": batch.dask, "processes_used": 0},
                 "timing": {"started": now(), "finished": None, "seconds": 0.0, "scenarios_per_second": None},
@@ -298,9 +326,10 @@ class BatchRun:
         if out is not None and err is not None:
             manifest["checkpoint"] = {"output": out.position(), "errors_file": err.position()}
         write_manifest(self.manifest_file, manifest)
+        self._saved = copy.deepcopy(manifest)
 
     def _sinks(self) -> tuple[Sink | None, Sink | None]:
-        checkpoint = self._previous["checkpoint"] if self._previous is not None else None
+        checkpoint = (self._previous.get("checkpoint") or None) if self._previous is not None else None
         out = None
         if self.output is not None:
             out = result_sink(self.output, self.batch.text, checkpoint["output"] if checkpoint else None)
@@ -312,23 +341,33 @@ class BatchRun:
     def _run(self) -> Generator[Item, None, None]:
         if self.already_complete:
             return
-        lock = _lock(self.manifest_file)  # before the sinks, which truncate files
+        lock = _OutputLock(self.output, self.manifest_file, self.errors_file).acquire()  # before any truncation
         try:
+            self._check_unchanged()
             yield from self._run_locked()
         finally:
-            _unlock(lock)
+            lock.release()
+
+    def _check_unchanged(self) -> None:
+        """The manifest is still the one the run was set up from (no other run came in between)."""
+        if self.manifest_file is not None and read_manifest(self.manifest_file) != self._seen:
+            raise BatchError(
+                f"{self.manifest_file}: another run wrote this output after this one was set up; run the command again"
+            )
 
     def _run_locked(self) -> Generator[Item, None, None]:
         batch = self.batch
         clock = time.perf_counter()
         spent = float(self._previous["timing"]["seconds"]) if self._previous is not None else 0.0
-        out, err = self._sinks()
+        out: Sink | None = None
+        err: Sink | None = None
         if self.manifest_file is not None:
             self.manifest = self._start_manifest()
-            self._update("running", spent, out, err)
         pool: Executor | None = None
         status = "interrupted"
         try:
+            out, err = self._sinks()
+            self._update("running", spent, out, err)
             pool = executor(batch.config, batch.workers, batch.dask, batch.engine)
             records: Iterator[Record] = iter(self.source)
             if self.records:
@@ -355,12 +394,14 @@ class BatchRun:
                         where = f"; it is in {self.errors_file}" if self.errors_file else ""
                         raise BatchError(f"{self.source.name}: {rejected.message} (--fail-fast){where}")
             self._finish()
-            if out is not None:
-                out.close()
-            if err is not None:
-                err.close()
+            for sink in (out, err):
+                if sink is not None:
+                    sink.close()
             self._finalize(spent + time.perf_counter() - clock)
             status = "complete"
+            for sink in (out, err):
+                if sink is not None:
+                    sink.cleanup()
         except (GeneratorExit, KeyboardInterrupt):
             status = "interrupted"
             raise
@@ -409,42 +450,122 @@ class BatchRun:
         self._update("complete", seconds, None, None)
 
     def _abandon(self, status: str, seconds: float, out: Sink | None, err: Sink | None) -> None:
-        # Positions first (they flush), then the manifest, then let go of the files unmerged.
+        """Record how the run stopped, at its last checkpoint, and let go of the files unmerged.
+
+        Whatever was written after that checkpoint (a chunk half written when the disk filled
+        up, or when Ctrl-C came) is cut by the resumed run. If even the manifest cannot be
+        written, it keeps its last checkpoint, which resumes as well.
+        """
         try:
-            if self.manifest is not None and self.manifest_file is not None:
-                self._update(status, seconds, out, err)
+            last = self._saved if self._saved is not None else self.manifest
+            if last is not None and self.manifest_file is not None:
+                final = copy.deepcopy(last)
+                final["status"] = status
+                final["timing"]["seconds"] = round(seconds, 3)
+                with contextlib.suppress(BatchError):
+                    write_manifest(self.manifest_file, final)
+                self.manifest = final
+                self._recount(final.get("counts") or {})
         finally:
             for sink in (out, err):
                 if sink is not None:
                     sink.abandon()
 
+    def _recount(self, counts: dict[str, Any]) -> None:
+        self.records = counts.get("records", 0)
+        self.results = counts.get("results", 0)
+        self.errors = counts.get("errors", 0)
+        self.levels = Counter(counts.get("levels", {}))
 
-def _lock(manifest: Path | None) -> Any:
-    """Hold ``<manifest>.lock`` for the run, so two runs never write one output at once."""
-    if manifest is None:
-        return None
+
+def _limits_text(limits: dict[str, Any]) -> str:
+    return ", ".join(f"{name} {value:,}" for name, value in limits.items())
+
+
+def _lock_owner(path: Path) -> Path:
+    """The output a manifest or errors file belongs to by its name, else the file itself.
+
+    So that a run writing ``b.jsonl`` with ``--manifest a.jsonl.manifest.json`` and a run
+    writing ``a.jsonl`` meet at the same lock, ``a.jsonl.lock``.
+    """
+    for suffix in (".manifest.json", ".errors.jsonl"):
+        if path.name.endswith(suffix) and len(path.name) > len(suffix):
+            return path.with_name(path.name.removesuffix(suffix))
+    return path
+
+
+class _OutputLock:
+    """An exclusive ``flock`` on ``<output>.lock`` (and on the lock of any other file the run
+    writes, named after the output it belongs to) for the whole run.
+
+    The lock is on the output, not on the manifest: two runs writing one output with
+    different ``--manifest`` paths would otherwise both go ahead, each truncating the
+    other's lines. The lock file holds the holder's process id, for the message.
+    """
+
+    def __init__(self, output: Target | None, manifest: Path | None, errors: Path | None) -> None:
+        files = [output.path] if output is not None and output.path is not None else []
+        files += [f for f in (manifest, errors) if f is not None]
+        owners: dict[Path, Path] = {}
+        for file in files:
+            owner = _lock_owner(file)
+            owners.setdefault(owner.with_name(owner.name + ".lock").absolute(), owner)
+        self._wanted = sorted(owners.items())
+        self._held: list[tuple[Path, IO[str]]] = []
+
+    def acquire(self) -> _OutputLock:
+        try:
+            import fcntl  # noqa: F401
+        except ImportError:  # pragma: no cover - Windows: no advisory locks here, run one at a time
+            return self
+        try:
+            for lock, owner in self._wanted:
+                self._held.append((lock, _take(lock, owner)))
+        except BaseException:
+            self.release()
+            raise
+        return self
+
+    def release(self) -> None:
+        # Removed while still held: a run that opened it meanwhile sees another inode and retries.
+        for lock, handle in reversed(self._held):
+            with contextlib.suppress(OSError):
+                lock.unlink(missing_ok=True)
+            handle.close()
+        self._held.clear()
+
+
+def _take(lock: Path, owner: Path) -> IO[str]:
+    import fcntl
+
+    while True:
+        with writing(owner, AGAIN):
+            lock.parent.mkdir(parents=True, exist_ok=True)
+            handle = lock.open("a+", encoding="utf-8")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read(32).strip()
+            handle.close()
+            who = f" (process {holder})" if holder.isdigit() else ""
+            raise BatchError(
+                f"{owner}: another run is writing this output right now{who}; wait for it, or stop it and add --resume"
+            ) from None
+        if _same_file(lock, handle):
+            with contextlib.suppress(OSError):  # only for the message of a run that meets it
+                handle.truncate(0)
+                handle.write(f"{os.getpid()}\n")
+                handle.flush()
+            return handle
+        handle.close()  # its holder removed it between our open and our lock: take the new one
+
+
+def _same_file(path: Path, handle: IO[str]) -> bool:
     try:
-        import fcntl
-    except ImportError:  # pragma: no cover - Windows: no advisory locks here, run one at a time
-        return None
-    manifest.parent.mkdir(parents=True, exist_ok=True)
-    path = manifest.with_name(manifest.name + ".lock")
-    handle = path.open("w")
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        handle.close()
-        raise BatchError(
-            f"{manifest}: another run is writing this output right now; wait for it, or stop it and add --resume"
-        ) from None
-    return (handle, path)
-
-
-def _unlock(lock: Any) -> None:
-    if lock is not None:
-        handle, path = lock
-        path.unlink(missing_ok=True)
-        handle.close()
+        return path.stat().st_ino == os.fstat(handle.fileno()).st_ino
+    except FileNotFoundError:
+        return False
 
 
 def run_batch(

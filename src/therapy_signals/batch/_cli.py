@@ -15,7 +15,10 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+
+from ..limits import DEFAULT_INPUT_LIMITS
 
 __all__ = ["register"]
 
@@ -41,8 +44,16 @@ class FileFormat(StrEnum):
 
 
 def _fail(error: BaseException) -> NoReturn:
-    _err.print(f"[bold red]error:[/] {error}", markup=True, highlight=False)
+    # Escaped: a path or a field path such as "[x]" is text, not Rich markup.
+    _err.print(f"[bold red]error:[/] {escape(str(error))}", markup=True, highlight=False)
     raise typer.Exit(2)
+
+
+def _fault(error: OSError) -> NoReturn:
+    """A fault our own handling did not expect to meet: still one line, never a traceback."""
+    from ._faults import output_error
+
+    _fail(output_error(error.filename, error, "then run it again"))
 
 
 def _say(message: str, quiet: bool) -> None:
@@ -143,6 +154,8 @@ def generate_command(
         )
     except (TherapySignalsError, ImportError) as error:
         _fail(error)
+    except OSError as error:
+        _fault(error)
     written = manifest["output"]["scenarios"]
     where = "standard output" if output == "-" else f"{output} (manifest: {output}.manifest.json)"
     _say(f"wrote {written:,} scenarios to {where}", quiet)
@@ -175,17 +188,34 @@ def batch_command(
     input_format: Annotated[FileFormat | None, typer.Option(help="Override the input's format.")] = None,
     output_format: Annotated[FileFormat | None, typer.Option(help="Override the output's format.")] = None,
     locale: Annotated[str | None, typer.Option(help="Template locale for --text.")] = None,
+    max_bytes: Annotated[
+        int,
+        typer.Option(
+            "--max-bytes",
+            help="The most bytes one scenario may take (a JSONL line, a CSV scenario's rows); "
+            "a larger one is rejected like an invalid one.",
+            min=1,
+        ),
+    ] = DEFAULT_INPUT_LIMITS.max_bytes,
     rules: RulesOption = None,
     quiet: QuietOption = False,
 ) -> None:
     """Explain every scenario of a file, in chunks, on local processes or Dask; resumable."""
     from ..errors import TherapySignalsError
+    from ..limits import InputLimits
     from ._batch import Batch
 
     run = None
     try:
         batch = Batch(
-            rules, locale=locale, text=text, workers=workers, dask=dask, chunk_size=chunk_size, fail_fast=fail_fast
+            rules,
+            locale=locale,
+            text=text,
+            workers=workers,
+            dask=dask,
+            chunk_size=chunk_size,
+            fail_fast=fail_fast,
+            limits=InputLimits(max_bytes=max_bytes),
         )
         run = batch.run(
             source,
@@ -208,6 +238,8 @@ def batch_command(
         raise typer.Exit(130) from None
     except (TherapySignalsError, ImportError, ValueError) as error:
         _fail(error)
+    except OSError as error:
+        _fault(error)
     assert run is not None
     levels = {level: run.levels.get(level, 0) for level in ("normal", "discuss", "concern", "serious", "urgent")}
     message = f"{run.records:,} records: {run.results:,} results ({_level_summary(levels)})"
@@ -235,6 +267,8 @@ def report_command(
         )
     except (TherapySignalsError, ImportError) as error:
         _fail(error)
+    except OSError as error:
+        _fault(error)
     for warning in report.warnings:
         _err.print(f"[yellow]warning:[/] {warning}", highlight=False)
     summary = report.summary

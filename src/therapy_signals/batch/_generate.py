@@ -22,6 +22,7 @@ from ..conditions import Match, ScenarioTest, walk
 from ..errors import DesignError
 from ..model import Category, Level, Observation, Scenario, Setting
 from ..rulebook import RuleBook
+from ._faults import AGAIN
 from ._io import Target, file_sha256, write_scenarios
 from ._manifest import manifest_path, now, stamp, write_manifest
 from ._progress import progress
@@ -377,5 +378,5 @@ def generate(
         }
     )
     if target.path is not None:
-        write_manifest(manifest_path(target.path), manifest)
+        write_manifest(manifest_path(target.path), manifest, AGAIN)
     return manifest

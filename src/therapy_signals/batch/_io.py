@@ -20,8 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Literal, Protocol, cast
 
+from .._json import JsonFaultError, parse
 from ..errors import InputError, Problem
+from ..limits import DEFAULT_INPUT_LIMITS, InputLimits
 from ..model import Scenario
+from ._faults import AGAIN, RESUME, writing
 from ._results import Rejected, Result
 
 __all__ = [
@@ -128,8 +131,9 @@ class Record:
 
     ``payload`` is the raw bytes of a JSONL line (parsed by the worker, so parsing runs in
     parallel too), a mapping, or a :class:`Scenario`. ``problem`` is set when the reader
-    already knows the record is malformed (the rows of one CSV scenario disagree); ``raw``,
-    when set, is the record exactly as read (a CSV scenario's rows of cells), for the errors file.
+    already knows the record is malformed (the rows of one CSV scenario disagree, a line is
+    over the size limit), and ``kind`` is then the error it is rejected with; ``raw``, when
+    set, is the record as read (a CSV scenario's rows of cells), for the errors file.
     """
 
     number: int
@@ -137,6 +141,7 @@ class Record:
     payload: Any
     problem: Problem | None = None
     raw: Any = None
+    kind: str = "invalid scenario"
 
 
 class _Hashing(io.RawIOBase):
@@ -164,7 +169,13 @@ class ScenarioSource:
     exhausted (of the bytes read, or of each item's canonical JSON line) and ``total`` is None.
     """
 
-    def __init__(self, source: str | Path | Iterable[Any], given: str | None = None) -> None:
+    def __init__(
+        self,
+        source: str | Path | Iterable[Any],
+        given: str | None = None,
+        limits: InputLimits = DEFAULT_INPUT_LIMITS,
+    ) -> None:
+        self.limits = limits
         self._items: Iterable[Any] | None = None
         self._digest: Any = None
         self.sha256: str | None = None
@@ -191,7 +202,7 @@ class ScenarioSource:
         if self.target.format == "jsonl":
             with _maybe_gunzip(_open_input(path), self.target.gzip) as stream:
                 try:
-                    self.total = sum(1 for line in stream if line.strip())
+                    self.total = sum(1 for line in _bounded_lines(stream, self.limits.max_bytes) if _is_record(line))
                 except (OSError, EOFError) as error:
                     raise InputError(f"{path}: not a readable gzip file ({error})") from None
         elif self.target.format == "parquet":
@@ -219,16 +230,16 @@ class ScenarioSource:
             from . import _arrow
 
             assert self.target.path is not None  # Target.parse refuses Parquet on a stream
-            yield from _arrow.read_scenario_records(self.target.path)
+            yield from _arrow.read_scenario_records(self.target.path, self.limits)
             return
         stream = _maybe_gunzip(raw, compressed)
         try:
             if fmt == "csv":
                 from . import _csv
 
-                yield from _csv.read_records(stream, self.name)
+                yield from _csv.read_records(stream, self.name, self.limits)
             else:
-                yield from _jsonl_records(stream)
+                yield from _jsonl_records(stream, self.limits.max_bytes)
         except (gzip.BadGzipFile, EOFError) as error:
             raise InputError(f"{self.name}: not a readable gzip file ({error})") from None
 
@@ -240,13 +251,69 @@ class ScenarioSource:
         self.sha256 = digest.hexdigest()
 
 
-def _jsonl_records(stream: IO[bytes]) -> Iterator[Record]:
+@dataclass(frozen=True, slots=True)
+class _Overlong:
+    """A line over the size limit: how many bytes it took and its first few, never all of it."""
+
+    size: int
+    head: bytes
+    blank: bool
+
+
+_HEAD = 256  # bytes of an over-long line kept for the errors file
+
+
+def _skip_line(stream: IO[bytes], start: bytes) -> _Overlong:
+    size, blank = len(start), not start.strip()
+    piece = start
+    while piece and not piece.endswith(b"\n"):
+        piece = stream.readline(_BLOCK)
+        size += len(piece)
+        blank = blank and not piece.strip()
+    ending = len(piece) - len(piece.rstrip(b"\r\n"))
+    return _Overlong(size - ending, start[:_HEAD], blank)
+
+
+def _bounded_lines(stream: IO[bytes], limit: int) -> Iterator[bytes | _Overlong]:
+    """Every physical line, or for one over ``limit`` bytes (its line end aside), an _Overlong.
+
+    ``readline`` with a bound, and the rest of a long line skipped in blocks: one line of a
+    gigabyte costs a few blocks of memory, and the lines after it keep their numbers.
+    """
+    bound = limit + 2  # the limit and a line end
+    while line := stream.readline(bound):
+        if not line.endswith(b"\n") and len(line) == bound:
+            yield _skip_line(stream, line)
+        elif len(line.rstrip(b"\r\n")) > limit:
+            yield _Overlong(len(line.rstrip(b"\r\n")), line[:_HEAD], not line.strip())
+        else:
+            yield line
+
+
+def _is_record(line: bytes | _Overlong) -> bool:
+    """Blank lines are layout, not records."""
+    return not line.blank if isinstance(line, _Overlong) else bool(line.strip())
+
+
+def _overlong(number: int, line: int, seen: _Overlong, limit: int) -> Record:
+    reason = (
+        f"{seen.size:,} bytes, over the limit of {limit:,} for one scenario (the errors file keeps the first "
+        f"{_HEAD}); raise it with --max-bytes if this is really one scenario"
+    )
+    head = seen.head.decode("utf-8", errors="backslashreplace")
+    return Record(number, line, None, Problem(f"line {line}", reason), raw=head, kind="invalid JSON")
+
+
+def _jsonl_records(stream: IO[bytes], limit: int) -> Iterator[Record]:
     number = 0
-    for line_number, line in enumerate(stream, 1):
-        if not line.strip():
-            continue  # blank lines are layout, not records
+    for line_number, line in enumerate(_bounded_lines(stream, limit), 1):
+        if not _is_record(line):
+            continue
         number += 1
-        yield Record(number, line_number, line)
+        if isinstance(line, _Overlong):
+            yield _overlong(number, line_number, line, limit)
+        else:
+            yield Record(number, line_number, line)
 
 
 def _canonical(item: Any) -> bytes:
@@ -259,16 +326,56 @@ def _canonical(item: Any) -> bytes:
     return json.dumps(item, sort_keys=True, default=str, separators=(",", ":")).encode()
 
 
-def open_scenarios(source: str | Path | Iterable[Any], given: str | None = None) -> ScenarioSource:
+def open_scenarios(
+    source: str | Path | Iterable[Any], given: str | None = None, limits: InputLimits = DEFAULT_INPUT_LIMITS
+) -> ScenarioSource:
     """Open scenarios for a batch: a path (``-`` for standard input) or an iterable."""
     if isinstance(source, str | Path):
         target = Target.parse(source, given)
         if target.format == "parquet" and target.path is None:
             raise InputError("-: Parquet cannot be read from standard input; give the file's path")
-    return ScenarioSource(source, given)
+    return ScenarioSource(source, given, limits)
 
 
-def read_scenarios(source: str | Path, given: str | None = None) -> Iterator[Scenario]:
+class LineFaultError(InputError):
+    """Why a line is not a scenario's strict JSON; ``where`` is the field path, if there is one."""
+
+    def __init__(self, reason: str, where: str | None = None) -> None:
+        super().__init__(f"{where}: {reason}" if where else reason)
+        self.reason = reason
+        self.where = where
+
+
+def parse_line(line: bytes | str, limits: InputLimits) -> Any:
+    """A JSONL line as strict JSON (see ``_json``); LineFaultError says why not, fit to follow 'line N:'."""
+    size = len(line) if isinstance(line, bytes) else len(line.encode("utf-8", "surrogatepass"))
+    if size > limits.max_bytes:
+        raise LineFaultError(
+            f"{size:,} bytes, over the limit of {limits.max_bytes:,} for one scenario; "
+            "raise it with --max-bytes if this is really one scenario"
+        )
+    if isinstance(line, bytes):
+        try:
+            line = line.decode("utf-8-sig")
+        except UnicodeDecodeError as error:
+            raise LineFaultError(f"not UTF-8 text (byte {error.start} is 0x{line[error.start]:02x})") from None
+    try:
+        return parse(line, limits)
+    except JsonFaultError as fault:
+        if not fault.where[:1].isdigit():
+            raise LineFaultError(fault.reason, fault.where) from None
+        raise LineFaultError(_syntax(fault)) from None
+
+
+def _syntax(fault: JsonFaultError) -> str:
+    row, _, column = fault.where.partition(":")
+    where = f"column {column}" if row == "1" else f"line {row} of the text, column {column}"
+    return f"not valid JSON at {where}: {fault.reason.removeprefix('not valid JSON: ')}"
+
+
+def read_scenarios(
+    source: str | Path, given: str | None = None, limits: InputLimits = DEFAULT_INPUT_LIMITS
+) -> Iterator[Scenario]:
     """Every scenario of a file, checked against the Scenario model (signals are not looked up).
 
     Raises InputError naming the line of the first record that is not a valid scenario; a
@@ -276,13 +383,13 @@ def read_scenarios(source: str | Path, given: str | None = None) -> Iterator[Sce
     """
     from pydantic import ValidationError
 
-    for record in open_scenarios(source, given):
+    for record in open_scenarios(source, given, limits):
         if record.problem is not None:
             raise InputError(f"{source}: line {record.line}: {record.problem}")
         payload = record.payload
         try:
-            if isinstance(payload, bytes):
-                payload = json.loads(payload)
+            if isinstance(payload, bytes | str):
+                payload = parse_line(payload, limits)
             yield payload if isinstance(payload, Scenario) else Scenario.model_validate(payload)
         except (ValidationError, ValueError) as error:
             raise InputError(f"{source}: line {record.line}: not a valid scenario: {error}") from None
@@ -304,13 +411,30 @@ def _open_output(target: Target, stack: contextlib.ExitStack) -> IO[bytes]:
 
 
 def write_scenarios(scenarios: Iterable[Scenario], where: str | Path | Target, given: str | None = None) -> int:
-    """Write scenarios to a file (or ``-``) in the format its extension names; returns how many."""
+    """Write scenarios to a file (or ``-``) in the format its extension names; returns how many.
+
+    A file is complete or not there: if the writing stops (a full disk, an invalid scenario,
+    Ctrl-C), the part written is removed, and a full disk or a folder that cannot be written
+    is a BatchError naming the file.
+    """
     target = where if isinstance(where, Target) else Target.parse(where, given)
+    if target.format == "parquet" and target.path is None:
+        raise InputError("-: Parquet cannot go to standard output; give a file name ending in .parquet")
+    try:
+        with writing(target.path, AGAIN):
+            return _write_scenarios(scenarios, target)
+    except BaseException:
+        if target.path is not None:
+            with contextlib.suppress(OSError):
+                target.path.unlink(missing_ok=True)
+        raise
+
+
+def _write_scenarios(scenarios: Iterable[Scenario], target: Target) -> int:
     if target.format == "parquet":
-        if target.path is None:
-            raise InputError("-: Parquet cannot go to standard output; give a file name ending in .parquet")
         from . import _arrow
 
+        assert target.path is not None
         return _arrow.write_scenarios(scenarios, target.path)
     with contextlib.ExitStack() as stack:
         stream = _open_output(target, stack)
@@ -336,7 +460,10 @@ class Sink(Protocol):
     def position(self) -> dict[str, int]: ...
 
     def close(self) -> None:
-        """Finish the file: the run is complete."""
+        """Finish the file: every record is in."""
+
+    def cleanup(self) -> None:
+        """Remove what only a resumed run would need: the manifest now says complete."""
 
     def abandon(self) -> None:
         """Let go of the file as it is, resumable: the run stopped early."""
@@ -362,31 +489,38 @@ class _ByteSink:
         self._encode = encode
         self._compressed = compressed
         self._path = path
+        # A stream cannot be resumed: after a fault there, the command runs again from the start.
+        self._then = RESUME if path is not None else AGAIN
+        self._name: str | None = str(path) if path is not None else ("standard error" if stream else None)
+        self._offset = 0
+        with writing(self._name, self._then):
+            self._file = self._open(path, stream, resume_from)
+            if resume_from is None:
+                self._write(header)
+
+    @staticmethod
+    def _open(path: Path | None, stream: IO[bytes] | None, resume_from: Mapping[str, int] | None) -> IO[bytes]:
         if path is None:
-            self._file = stream if stream is not None else sys.stdout.buffer
-            self._offset = 0
-            self._write(header)
-            return
+            return stream if stream is not None else sys.stdout.buffer
         path.parent.mkdir(parents=True, exist_ok=True)
         if resume_from is None:
-            self._file = path.open("wb")
-            self._offset = 0
-            self._write(header)
-        else:
-            self._offset = int(resume_from["bytes"])
-            if not path.exists() or path.stat().st_size < self._offset:
-                raise InputError(f"{path}: shorter than the interrupted run recorded; it was changed, so start afresh")
-            self._file = path.open("r+b")
-            self._file.truncate(self._offset)  # drop whatever was written after the last checkpoint
-            self._file.seek(self._offset)
+            return path.open("wb")
+        offset = int(resume_from["bytes"])
+        if not path.exists() or path.stat().st_size < offset:
+            raise InputError(f"{path}: shorter than the interrupted run recorded; it was changed, so start afresh")
+        file = path.open("r+b")
+        file.truncate(offset)  # drop whatever was written after the last checkpoint
+        file.seek(offset)
+        return file
 
     def _write(self, data: bytes) -> None:
         if not data:
             return
         if self._compressed:
             data = gzip.compress(data, mtime=0)
-        self._file.write(data)
-        self._file.flush()
+        with writing(self._name, self._then):
+            self._file.write(data)
+            self._file.flush()
         self._offset += len(data)
 
     def write(self, items: Sequence[Any]) -> None:
@@ -395,17 +529,28 @@ class _ByteSink:
     def position(self) -> dict[str, int]:
         if self._path is not None and not self._file.closed:
             # On disk before the manifest points past it, so even a machine crash resumes cleanly.
-            os.fsync(self._file.fileno())
+            with writing(self._name, self._then):
+                os.fsync(self._file.fileno())
         return {"bytes": self._offset}
 
     def close(self) -> None:
-        if self._path is None:
-            self._file.flush()
-        else:
-            self._file.close()
+        with writing(self._name, self._then):
+            if self._path is None:
+                self._file.flush()
+            else:
+                self._file.close()
+
+    def cleanup(self) -> None:
+        pass
 
     def abandon(self) -> None:
-        self.close()
+        # What a failed write left in the buffer may fail again here; the checkpoint already
+        # says where the file ends, and the fault that stopped the run is the one to report.
+        with contextlib.suppress(OSError):
+            self._file.flush()
+        if self._path is not None:
+            with contextlib.suppress(OSError):
+                self._file.close()  # closes the descriptor even when its last flush fails
 
 
 def _json_line(row: Mapping[str, Any]) -> bytes:

@@ -8,6 +8,7 @@ is what ``--resume`` continues from. It is replaced atomically, so it is never h
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import json
 import os
@@ -19,8 +20,9 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from ..errors import InputError
+from ..errors import BatchError, InputError
 from ..rulebook import RuleBook
+from ._faults import RESUME, writing
 
 __all__ = ["MANIFEST_VERSION", "errors_path", "manifest_path", "now", "read_manifest", "stamp", "write_manifest"]
 
@@ -64,15 +66,26 @@ def stamp(kind: str, book: RuleBook, command: Sequence[str] | None) -> dict[str,
     }
 
 
-def write_manifest(path: Path, manifest: Mapping[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+def write_manifest(path: Path, manifest: Mapping[str, Any], then: str = RESUME) -> None:
+    """Replace the manifest atomically; BatchError names it if it cannot be written.
+
+    Its temporary file never outlives a failed write: on a full disk it would hold the
+    space, and a later listing would show a stray ``.tmp`` beside the output.
+    """
     temporary = path.with_name("." + path.name + ".tmp")
-    with temporary.open("w", encoding="utf-8") as file:
-        json.dump(manifest, file, indent=2, ensure_ascii=False)
-        file.write("\n")
-        file.flush()
-        os.fsync(file.fileno())
-    temporary.replace(path)
+    with writing(path, then):
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with temporary.open("w", encoding="utf-8") as file:
+                json.dump(manifest, file, indent=2, ensure_ascii=False)
+                file.write("\n")
+                file.flush()
+                os.fsync(file.fileno())
+            temporary.replace(path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                temporary.unlink(missing_ok=True)
+            raise
 
 
 def read_manifest(path: Path) -> dict[str, Any] | None:
@@ -81,6 +94,14 @@ def read_manifest(path: Path) -> dict[str, Any] | None:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return None
+    except NotADirectoryError:
+        return None  # a file is in the way of its folder: no manifest, and writing will say why
+    except OSError as error:
+        raise BatchError(
+            f"{path}: cannot read the manifest ({error.strerror}); fix that or choose another output"
+        ) from None
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not a readable manifest (not UTF-8); delete it to start afresh") from None
     try:
         data = json.loads(text)
     except ValueError as error:

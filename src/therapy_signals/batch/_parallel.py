@@ -9,11 +9,12 @@ same whatever the worker count and memory stays flat whatever the input size.
 from __future__ import annotations
 
 import contextlib
-import json
+import ctypes
 import logging
 import multiprocessing
 import os
 import signal
+import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -23,8 +24,9 @@ from typing import Any, Protocol
 
 from ..engine import Engine
 from ..errors import BatchError, InputError, Problem, ScenarioError
+from ..limits import DEFAULT_INPUT_LIMITS, InputLimits
 from ..model import Scenario
-from ._io import Record
+from ._io import LineFaultError, Record, parse_line
 from ._results import Rejected, Result
 
 __all__ = ["ChunkOutcome", "WorkerConfig", "executor", "explain_record", "process_chunk"]
@@ -39,6 +41,7 @@ class WorkerConfig:
     rules: tuple[str, ...] | None  # a base folder and any packs on top; None for the shipped rules
     locale: str | None
     text: bool
+    limits: InputLimits = DEFAULT_INPUT_LIMITS
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +54,7 @@ class ChunkOutcome:
     items: list[Result | Rejected]
 
 
-_engines: dict[tuple[tuple[str, ...] | None, str | None], Engine] = {}
+_engines: dict[tuple[tuple[str, ...] | None, str | None, InputLimits], Engine] = {}
 _built = 0
 
 
@@ -75,18 +78,20 @@ def build_engine(make: Callable[[], Engine], attempts: int = 3) -> Engine:
 def engine_for(config: WorkerConfig) -> Engine:
     """This process's Engine for the config, built on first use."""
     global _built
-    key = (config.rules, config.locale)
+    key = (config.rules, config.locale, config.limits)
     engine = _engines.get(key)
     if engine is None:
         paths = None if config.rules is None else list(config.rules)
-        engine = _engines[key] = build_engine(lambda: Engine(rule_paths=paths, locale=config.locale))
+        engine = _engines[key] = build_engine(
+            lambda: Engine(rule_paths=paths, locale=config.locale, limits=config.limits)
+        )
         _built += 1
     return engine
 
 
 def prime(config: WorkerConfig, engine: Engine) -> None:
     """Use an Engine the caller already built (in-process runs), instead of building another."""
-    _engines[(config.rules, config.locale)] = engine
+    _engines[(config.rules, config.locale, config.limits)] = engine
 
 
 def _shown(record: Record) -> Any:
@@ -106,31 +111,21 @@ def _id_of(payload: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _parse_line(line: bytes | str) -> Any:
-    """A JSONL line as JSON; InputError says why not, in words that fit after 'line N:'."""
-    if isinstance(line, bytes):
-        try:
-            line = line.decode("utf-8-sig")
-        except UnicodeDecodeError as error:
-            raise InputError(f"not UTF-8 text (byte {error.start} is 0x{line[error.start]:02x})") from None
-    try:
-        return json.loads(line)
-    except ValueError as error:
-        detail = f"at column {error.colno}: {error.msg}" if isinstance(error, json.JSONDecodeError) else str(error)
-        raise InputError(f"not valid JSON {detail}") from None
-
-
 def explain_record(engine: Engine, record: Record, text: bool) -> Result | Rejected:
-    """Explain one record, or say precisely why it cannot be."""
+    """Explain one record, or say precisely why it cannot be; never raises for what the record holds."""
+    if record.problem is not None:
+        return Rejected(
+            record.number, record.line, _id_of(record.payload), record.kind, (record.problem,), _shown(record)
+        )
     payload = record.payload
     try:
         if isinstance(payload, bytes | str):
-            payload = _parse_line(payload)
-        if record.problem is not None:
-            raise ScenarioError([record.problem])
+            payload = parse_line(payload, engine.limits)
         scenario = engine.validate(payload)
     except InputError as error:
-        problem = Problem(f"line {record.line}", str(error))
+        # A field path when the JSON parsed but breaks a rule (a key twice, too deep), else the line.
+        where = error.where if isinstance(error, LineFaultError) and error.where else f"line {record.line}"
+        problem = Problem(where, error.reason if isinstance(error, LineFaultError) else str(error))
         return Rejected(record.number, record.line, None, "invalid JSON", (problem,), _shown(record))
     except ScenarioError as error:
         return Rejected(
@@ -152,7 +147,27 @@ def process_chunk(config: WorkerConfig, records: Sequence[Record]) -> ChunkOutco
     return ChunkOutcome(engine.rulebook.content_hash, os.getpid(), _built, items)
 
 
-def _warm(config: WorkerConfig) -> None:
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+
+
+def _die_with(parent: int) -> None:
+    """Have the kernel kill this worker when its parent dies, however the parent dies.
+
+    A worker holds both ends of the pool's pipes, so it never sees the end of its input: a
+    parent killed with SIGKILL (or by the OOM killer) would leave it waiting forever. On
+    Linux ``PR_SET_PDEATHSIG`` is the kernel's answer; if the parent died before this call,
+    the worker has already been handed to another parent, and leaves on its own.
+    """
+    if sys.platform == "linux":
+        with contextlib.suppress(OSError, AttributeError):
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+def _warm(config: WorkerConfig, parent: int) -> None:
+    _die_with(parent)
     # Ctrl-C reaches the whole process group: let the main process alone handle it, so it can
     # record the checkpoint and stop the pool, instead of every worker dying with a traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -217,7 +232,7 @@ class Processes:
             max_workers=workers,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_warm,
-            initargs=(config,),
+            initargs=(config, os.getpid()),
         )
 
     def _submit(self, chunk: Sequence[Record]) -> Future[ChunkOutcome]:

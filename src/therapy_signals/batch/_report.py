@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 from ..model import Category, Level
 from ..rulebook import RuleBook
+from ._csv import neutral
+from ._faults import AGAIN, writing
 from ._io import read_results
 from ._manifest import manifest_path, read_manifest
 from ._results import Result
@@ -283,10 +285,11 @@ def _image(path: Path, alt: str) -> str:
 
 
 def _write_csv(path: Path, head: Sequence[str], rows: Iterable[Sequence[Any]]) -> Path:
+    """A table for a spreadsheet: no cell can start a formula (a rule title from a pack could)."""
     with path.open("w", newline="", encoding="utf-8") as file:
         writer = csv.writer(file, lineterminator="\n")
-        writer.writerow(head)
-        writer.writerows(rows)
+        writer.writerow([neutral(h) for h in head])
+        writer.writerows([neutral(str(cell)) for cell in row] for row in rows)
     return path
 
 
@@ -304,8 +307,13 @@ def write_report(
     """
     results = Path(results)
     folder = Path(out)
-    folder.mkdir(parents=True, exist_ok=True)
     summary = summarize(read_results(results, results_format))
+    with writing(folder, AGAIN):
+        return _write(results, folder, summary, book)
+
+
+def _write(results: Path, folder: Path, summary: Summary, book: RuleBook | None) -> Report:
+    folder.mkdir(parents=True, exist_ok=True)
     manifest = read_manifest(manifest_path(results))
     warnings = []
     made_with = (manifest or {}).get("rulebook", {})
