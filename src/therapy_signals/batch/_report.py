@@ -287,7 +287,9 @@ def _image(path: Path, alt: str) -> str:
 def _write_csv(path: Path, head: Sequence[str], rows: Iterable[Sequence[Any]]) -> Path:
     """A table for a spreadsheet: no cell can start a formula (a rule title from a pack could)."""
     with path.open("w", newline="", encoding="utf-8") as file:
-        writer = csv.writer(file, lineterminator="\n")
+        # "\r\n", as RFC 4180 says: the csv module quotes a cell holding a character of the line
+        # end, and with "\n" alone a cell's lone "\r" went out bare and started a new row.
+        writer = csv.writer(file, lineterminator="\r\n")
         writer.writerow([neutral(h) for h in head])
         writer.writerows([neutral(str(cell)) for cell in row] for row in rows)
     return path
