@@ -313,7 +313,7 @@ def _jsonl_records(stream: IO[bytes], limit: int) -> Iterator[Record]:
         if isinstance(line, _Overlong):
             yield _overlong(number, line_number, line, limit)
         else:
-            yield Record(number, line_number, line)
+            yield Record(number, line_number, line.rstrip(b"\r\n"))  # the limit is on the line, not its end
 
 
 def _canonical(item: Any) -> bytes:
