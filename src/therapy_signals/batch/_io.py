@@ -9,6 +9,7 @@ that a resumed run truncates back to, so a run killed mid-write leaves nothing t
 from __future__ import annotations
 
 import contextlib
+import errno
 import gzip
 import hashlib
 import io
@@ -530,7 +531,7 @@ class _ByteSink:
         if self._path is not None and not self._file.closed:
             # On disk before the manifest points past it, so even a machine crash resumes cleanly.
             with writing(self._name, self._then):
-                os.fsync(self._file.fileno())
+                _fsync(self._file.fileno())
         return {"bytes": self._offset}
 
     def close(self) -> None:
@@ -551,6 +552,14 @@ class _ByteSink:
         if self._path is not None:
             with contextlib.suppress(OSError):
                 self._file.close()  # closes the descriptor even when its last flush fails
+
+
+def _fsync(descriptor: int) -> None:
+    try:
+        os.fsync(descriptor)
+    except OSError as error:
+        if error.errno != errno.EINVAL:  # a pipe or a device, which has nothing to sync
+            raise
 
 
 def _json_line(row: Mapping[str, Any]) -> bytes:
