@@ -18,10 +18,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Literal
 
 from markdown_it import MarkdownIt
+from markdown_it.rules_block import StateBlock
+from markdown_it.rules_block import table as markdown_table
 from markdown_it.token import Token as MdToken
 
+from ._inline import _Next, mask_inline
 from ._text import line_starts, position, sentences, words
 
 __all__ = ["Directive", "Document", "ListBlock", "ListItem", "Prose", "Section", "parse"]
@@ -106,47 +110,28 @@ class Document:
     directives: list[Directive]
 
 
-_DIRECTIVE = re.compile(
-    r"<!--\s*therapy-signals-(disable-next-line|disable-line|disable|enable)\b([^>]*?)\s*-->", re.IGNORECASE
-)
+# A directive's opening, matched at a "<!--"; its end is found by _directives_in.
+_DIRECTIVE_HEAD = re.compile(r"\s*therapy-signals-(disable-next-line|disable-line|disable|enable)\b", re.IGNORECASE)
 _FRONT_MATTER = re.compile(r"\A(?:\ufeff)?(---|\+\+\+)[ \t]*\n.*?\n(?:---|\.\.\.|\+\+\+)[ \t]*(?:\n|\Z)", re.DOTALL)
-_CONTAINER = re.compile(r"^[ \t]*(?:>[ \t]?)*")
-_MARKER = re.compile(r"^([ \t]*(?:>[ \t]?)*[ \t]*)((?:[-*+]|\d{1,9}[.)])(?:[ \t]+\[[ xX]\])?)(?=[ \t]|$)")
-_ATX_OPEN = re.compile(r"^([ \t]*(?:>[ \t]?)*[ \t]*)(#{1,6})(?=[ \t]|$)")
-_ATX_CLOSE = re.compile(r"[ \t]+#+[ \t]*$")
-_INLINE = [
-    re.compile(r"(`+)(?:(?!\1).)+?\1"),  # code spans
-    re.compile(r"!\[[^\]\n]*\]\([^)\n]*\)"),  # images
-    re.compile(r"<!--.*?-->"),
-    re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>"),  # HTML tags
-    re.compile(r"<(?:https?|mailto|ftp):[^>\s]*>|<[^@>\s]+@[^>\s]+>"),  # autolinks
-    re.compile(r"https?://[^\s)>\]]+"),
-    re.compile(r"\[\^[^\]\n]+\]"),  # footnote references
-    re.compile(r"&(?:[A-Za-z][A-Za-z0-9]{1,31}|#\d{1,7}|#[xX][0-9a-fA-F]{1,6});"),
-]
-_LINK = re.compile(r"\[([^\]\n]*)\](\([^)\n]*\)|\[[^\]\n]*\])")
-_EMPHASIS = re.compile(r"\*+|~~|(?<![A-Za-z0-9])_+|_+(?![A-Za-z0-9])")
-_ESCAPE = re.compile(r"\\(?=[!-/:-@\[-`{-~])")
-_BOLD_LINE = re.compile(r"^\s*(\*\*|__)(?=\S)(.+?)(?<=\S)\1\s*:?\s*$")
+# Possessive quantifiers: blanks and ">" can be split between the parts of the prefix in
+# many ways, and on a line of 100,000 spaces that does not end in a marker the engine
+# tried every split (quadratic). The possessive form matches exactly the same lines.
+_CONTAINER = re.compile(r"^[ \t]*+(?:>[ \t]?+)*+")
+_MARKER = re.compile(r"^([ \t]*+(?:>[ \t]?+)*+[ \t]*+)((?:[-*+]|\d{1,9}[.)])(?:[ \t]+\[[ xX]\])?)(?=[ \t]|$)")
+_ATX_OPEN = re.compile(r"^([ \t]*+(?:>[ \t]?+)*+[ \t]*+)(#{1,6})(?=[ \t]|$)")
+# Tried only where a run of blanks starts: a try inside the run ends where the run does.
+_ATX_CLOSE = re.compile(r"(?<![ \t])[ \t]++#++[ \t]*+$")
+_SETEXT_UNDERLINE = re.compile(r"[ \t>]*(=+|-+)[ \t]*")
+_BOLD_LINE = re.compile(r"^\s*+(\*\*|__)(?=\S)(.+?)(?<=\S)\1\s*+(?::\s*+)?$")
 _SMALL = words("a an the and or but of to in on at for with by from as is are vs not nor so")
 _LEAVES = frozenset({"paragraph_open", "heading_open", "fence", "code_block", "html_block", "hr", "tr_open"})
 _LIST_START = re.compile(r"^[ \t]*(?:[-*+]|\d{1,9}[.)])[ \t]+\S")
 _REFERENCE = re.compile(r"^[ \t]{0,3}\[[^\]]+\]:[ \t]*\S")
+_CELL_TOKENS = frozenset({"th_open", "th_close", "td_open", "td_close", "inline"})
 
 
 def _blank(match: re.Match[str]) -> str:
     return " " * len(match.group())
-
-
-def mask_inline(line: str) -> str:
-    """The prose of one line: inline markup replaced by spaces of the same length."""
-    if not any(c in line for c in "`![<h&*_~\\"):
-        return line
-    for pattern in _INLINE:
-        line = pattern.sub(_blank, line)
-    line = _LINK.sub(lambda m: " " + m.group(1) + " " * (len(m.group()) - len(m.group(1)) - 1), line)
-    line = _EMPHASIS.sub(_blank, line)
-    return _ESCAPE.sub(" ", line)
 
 
 def _mask_prefix(line: str, pattern: re.Pattern[str]) -> str:
@@ -185,6 +170,8 @@ class _Builder:
         self.covered: set[int] = set()
         self.last_paragraph: Prose | None = None
         self.last_paragraph_end = -1
+        self._text_from = (-1, -1)  # (line, the first line of text at or after it)
+        self._last_sentence: dict[int, tuple[int, int] | None] = {}
 
     # -- prose -------------------------------------------------------------------------
     def _prose(self, kind: str, start: int, end: int, first_marker: bool = False) -> Prose:
@@ -194,7 +181,7 @@ class _Builder:
             if kind == "heading":
                 line = _mask_prefix(raw, _ATX_OPEN)
                 line = _ATX_CLOSE.sub(_blank, line) if _ATX_OPEN.match(raw) else line
-                if number > start and re.fullmatch(r"[ \t>]*(=+|-+)[ \t]*", raw):
+                if number > start and _SETEXT_UNDERLINE.fullmatch(raw):
                     line = " " * len(raw)
             elif kind == "row":
                 line = raw.replace("|", " ")
@@ -255,23 +242,39 @@ class _Builder:
     def lead_in(self, start: int) -> tuple[Prose, int, int] | None:
         """The last sentence of the paragraph right before line ``start``, if it frames a list."""
         prose = self.last_paragraph
-        if prose is None:
+        if prose is None or self._first_text_at(self.last_paragraph_end) < start:
             return None
-        between = self.lines[self.last_paragraph_end : start]
-        if any(line.strip() and not line.strip().startswith("<!--") for line in between):
-            return None
-        spans = list(prose.sentences())
-        if not spans:
-            return None
-        first, last = spans[-1]
-        return prose, first, last
+        span = self._final_sentence(prose)
+        return None if span is None else (prose, *span)
+
+    def _first_text_at(self, line: int) -> int:
+        """The first line at or after ``line`` that is text, not blank or a comment.
+
+        Remembered for the paragraph it was asked for: a paragraph followed by many tables
+        asks once per table, and each asking read every line in between again.
+        """
+        if self._text_from[0] != line:
+            found = line
+            while found < len(self.lines) and (
+                not self.lines[found].strip() or self.lines[found].strip().startswith("<!--")
+            ):
+                found += 1
+            self._text_from = (line, found)
+        return self._text_from[1]
+
+    def _final_sentence(self, prose: Prose) -> tuple[int, int] | None:
+        key = id(prose)
+        if key not in self._last_sentence:
+            spans = list(prose.sentences())
+            self._last_sentence[key] = spans[-1] if spans else None
+        return self._last_sentence[key]
 
     def new_list(self, start: int, parent_item: ListItem | None) -> ListBlock:
         if parent_item is not None:
             lead = None
             if parent_item.prose is not None and parent_item.prose.text.rstrip().endswith(":"):
-                spans = list(parent_item.prose.sentences())
-                lead = (parent_item.prose, *spans[-1]) if spans else None
+                span = self._final_sentence(parent_item.prose)
+                lead = None if span is None else (parent_item.prose, *span)
         else:
             lead = self.lead_in(start)
         block = ListBlock(self.section, lead, parent_item)
@@ -293,13 +296,47 @@ def parse(text: str) -> Document:
         count = front.group().count("\n")
         skipped.update(range(count))
         source = "\n" * count + text[front.end() :]
-    md = MarkdownIt("commonmark", {"maxNesting": _MAX_NESTING}).enable("table")
-    tokens = md.parse(source)
+    tokens = _MARKDOWN.parse(source)
     builder = _Builder(lines)
     _walk(tokens, builder, skipped)
     _uncovered(builder, skipped)
     directives = list(_directives(lines, skipped))
     return Document(lines, builder.root, builder.prose, builder.lists, directives)
+
+
+def _rows_only_table(state: StateBlock, start: int, end: int, silent: bool) -> bool:
+    """markdown-it's table rule without a token per cell.
+
+    Only rows are read (each row is prose); a cell cost three tokens of about 300 bytes,
+    and a 2 MB table of short cells took 1.4 GB. The rule is markdown-it's own, so what is a
+    table and where it ends do not change; its cells go to one token that is thrown away.
+    """
+    if silent:
+        return markdown_table(state, start, end, silent)
+    push = state.push
+    scratch = MdToken("cell", "", 0)
+
+    def lean_push(kind: str, tag: str, nesting: Literal[-1, 0, 1]) -> MdToken:
+        # Opening and closing cells balance, so skipping both leaves the nesting level right.
+        return scratch if kind in _CELL_TOKENS else push(kind, tag, nesting)
+
+    setattr(state, "push", lean_push)  # noqa: B010  (an instance attribute over the method)
+    try:
+        return markdown_table(state, start, end, silent)
+    finally:
+        delattr(state, "push")
+
+
+def _markdown() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"maxNesting": _MAX_NESTING}).enable("table")
+    # Only the blocks and their lines are used: inline parsing (links, emphasis) built
+    # tokens nobody read, and 200 KB of "[" spent seconds in it.
+    md.disable("inline")
+    md.block.ruler.at("table", _rows_only_table, {"alt": ["paragraph", "reference"]})
+    return md
+
+
+_MARKDOWN = _markdown()
 
 
 def _walk(tokens: list[MdToken], builder: _Builder, skipped: set[int]) -> None:
@@ -436,6 +473,31 @@ def _directives(lines: list[str], skipped: set[int]) -> Iterator[Directive]:
     for number, line in enumerate(lines):
         if number in skipped or "therapy-signals-" not in line:
             continue
-        for match in _DIRECTIVE.finditer(line):
-            checks = tuple(c for c in re.split(r"[\s,]+", match.group(2).strip()) if c)
-            yield Directive(number + 1, match.start() + 1, match.group(1).lower(), checks)
+        for start, kind, names in _directives_in(line):
+            checks = tuple(c for c in re.split(r"[\s,]+", names.strip()) if c)
+            yield Directive(number + 1, start + 1, kind.lower(), checks)
+
+
+def _directives_in(line: str) -> Iterator[tuple[int, str, str]]:
+    """(column, kind, names) of each ``<!-- therapy-signals-KIND names -->`` on a line.
+
+    The names run to the first ``-->`` and may not hold a ``>``. As one regular expression
+    (a lazy ``[^>]*?`` before ``\\s*-->``) every unclosed comment read to the end of the
+    line, and a run of blanks was read once per blank.
+    """
+    closing, bracket = _Next(line, "-->"), _Next(line, ">")
+    start = line.find("<!--")
+    while start != -1:
+        head = _DIRECTIVE_HEAD.match(line, start + 4)
+        if head is None:
+            start = line.find("<!--", start + 1)
+            continue
+        end = closing.at(head.end())
+        if end == -1:
+            return  # no comment after this one is closed either
+        if 0 <= bracket.at(head.end()) < end:
+            start = line.find("<!--", start + 1)
+            continue
+        names = line[head.end() : end].rstrip()
+        yield start, head.group(1), names
+        start = line.find("<!--", end + 3)

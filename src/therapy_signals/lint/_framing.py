@@ -98,21 +98,40 @@ def frame_of(text: str) -> Frame:
     # "What healthy therapists never do", "Good therapists avoid:": a negation that no cue
     # consumed turns a normal frame into a warning one.
     words = [t for t in tokens if not t.punct]
+    if not any(t.lemma == "not" for t in words):
+        return frame
+    after = _negated_after(words)
     for index, token in enumerate(words):
         if token.lemma != "not":
             continue
-        scope = [t for t in words[index + 1 :] if t.negated]
-        if any(t.lemma in _NORMAL_WORDS or t.lemma in _WARNING_WORDS or t.lemma == "flag" for t in scope):
+        cue, neutral, content = after[index]
+        if cue or neutral:
             continue
-        if any(t.lemma in _NEUTRAL_NEGATED for t in scope):
-            continue
-        bare = not any(t.content for t in scope)
         before = words[index - 1].lemma if index else ""
-        if bare and before in _BARE_NEGATION_OK:
+        if not content and before in _BARE_NEGATION_OK:
             return Frame.undecided  # "what's normal and what's not"
         if frame is Frame.normal:
             return Frame.warning
     return frame
+
+
+def _negated_after(words: Sequence[Token]) -> list[tuple[bool, bool, bool]]:
+    """For each word, whether a negated word after it is a cue, a neutral verb, or content.
+
+    One pass from the end: asking each "not" about every word after it was quadratic in a
+    heading of many negations.
+    """
+    cue = neutral = content = False
+    after: list[tuple[bool, bool, bool]] = [(False, False, False)] * len(words)
+    for index in range(len(words) - 1, -1, -1):
+        after[index] = (cue, neutral, content)
+        token = words[index]
+        if token.negated:
+            lemma = token.lemma
+            cue = cue or lemma in _NORMAL_WORDS or lemma in _WARNING_WORDS or lemma == "flag"
+            neutral = neutral or lemma in _NEUTRAL_NEGATED
+            content = content or token.content
+    return after
 
 
 @dataclass(frozen=True)
@@ -123,41 +142,53 @@ class _Framed:
     end: int
 
 
-def _section_frame(section: Section) -> _Framed | None:
-    for current in section.chain():
-        if current.heading is None:
-            continue
-        frame = frame_of(current.heading.text)
-        if frame is Frame.none:
-            continue
-        if frame is Frame.undecided:
-            return None
-        return _Framed(frame, current.heading, 0, len(current.heading.text))
-    return None
+class _Frames:
+    """The frame of every list of one article, each heading and lead-in read once.
 
+    A heading frames every list under it, and each list asked for its frame again: a long
+    heading over many lists was read once per list.
+    """
 
-def list_frame(block: ListBlock) -> _Framed | None:
-    """The frame of a list: its introducing sentence's, else its nearest framed heading's."""
-    if block.lead_in is not None:
-        prose, start, end = block.lead_in
-        frame = frame_of(prose.text[start:end])
-        if frame is Frame.undecided:
-            return None
-        if frame is not Frame.none:
-            return _Framed(frame, prose, start, end)
-    if block.parent_item is not None:
-        for outer in _enclosing(block):
-            found = list_frame(outer)
-            if found is not None:
-                return found
-            break
-    return _section_frame(block.section)
+    def __init__(self, document: Document) -> None:
+        self._known: dict[tuple[int, int, int], Frame] = {}
+        # The top-level list that holds each item: a nested list takes its frame from it.
+        self._owner = {id(item): block for block in document.lists if block.parent_item is None for item in block.items}
 
+    def _frame(self, prose: Prose, start: int, end: int) -> Frame:
+        key = (id(prose), start, end)
+        if key not in self._known:
+            self._known[key] = frame_of(prose.text[start:end])
+        return self._known[key]
 
-def _enclosing(block: ListBlock) -> Iterator[ListBlock]:
-    for candidate in block.section.lists:
-        if block.parent_item in candidate.items:
-            yield candidate
+    def section(self, section: Section) -> _Framed | None:
+        for current in section.chain():
+            if current.heading is None:
+                continue
+            heading = current.heading
+            frame = self._frame(heading, 0, len(heading.text))
+            if frame is Frame.none:
+                continue
+            if frame is Frame.undecided:
+                return None
+            return _Framed(frame, heading, 0, len(heading.text))
+        return None
+
+    def of_list(self, block: ListBlock) -> _Framed | None:
+        """The frame of a list: its introducing sentence's, else its nearest framed heading's."""
+        if block.lead_in is not None:
+            prose, start, end = block.lead_in
+            frame = self._frame(prose, start, end)
+            if frame is Frame.undecided:
+                return None
+            if frame is not Frame.none:
+                return _Framed(frame, prose, start, end)
+        if block.parent_item is not None:
+            outer = self._owner.get(id(block.parent_item))
+            if outer is not None and outer.section is block.section:
+                found = self.of_list(outer)
+                if found is not None:
+                    return found
+        return self.section(block.section)
 
 
 _AGGRAVATING = words(
@@ -181,11 +212,16 @@ def _quote(text: str, limit: int = 60) -> str:
 
 def check_framing(document: Document, index: PhraseIndex, path: str) -> Iterator[LintFinding]:
     """framing.concern-listed-as-normal and framing.normal-listed-as-warning."""
+    frames = _Frames(document)
+    quoted: dict[tuple[int, int, int], str] = {}
     for block in document.lists:
-        framed = list_frame(block)
+        framed = frames.of_list(block)
         if framed is None or framed.frame not in (Frame.normal, Frame.warning):
             continue
-        frame_text = _quote(framed.source.text[framed.start : framed.end].strip().rstrip(":"))
+        key = (id(framed.source), framed.start, framed.end)
+        if key not in quoted:
+            quoted[key] = _quote(framed.source.text[framed.start : framed.end].strip().rstrip(":"))
+        frame_text = quoted[key]
         for item in block.items:
             prose = item.prose
             if prose is None or not prose.text.strip():

@@ -27,7 +27,7 @@ NEXT_STEPS = (
     r"\b(?:988|911|999|112|000)\b",
     r"samaritans",
     r"emergency (?:services|room|department|number)",
-    r"licens\w* (?:board|body|authority)",
+    r"licens\w{0,12} (?:board|body|authority)",
     r"(?:state|regulatory|professional|ethics) (?:board|body|committee|association)",
     r"(?:file|make|lodge|submit) (?:a |an )?(?:formal )?(?:complaint|report)",
     r"report (?:it|them|this|that|the therapist|your therapist|to)\b",
@@ -41,8 +41,12 @@ NEXT_STEPS = (
     r"(?:seek|get|find) (?:help|support)",
     r"(?:consultation|consult) with",
     r"(?:stop|end) (?:seeing|therapy with)",
-    r"https?://\S*(?:988|hotline|lifeline|samaritans|crisis)\S*",
 )
+# A link to a crisis service counts too. It is looked for URL by URL, not as one more
+# phrase: "https?://\S*(?:988|...)" read to the end of the URL from every "http" in it, so
+# "http://http://..." was quadratic (as "licens\w*" was in "licenslicens...").
+_URL = re.compile(r"https?://\S*", re.IGNORECASE)
+_URL_RESOURCE = re.compile(r"988|hotline|lifeline|samaritans|crisis", re.IGNORECASE)
 
 
 def next_steps_pattern(extra: Sequence[str] = ()) -> re.Pattern[str]:
@@ -50,11 +54,15 @@ def next_steps_pattern(extra: Sequence[str] = ()) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{p})" for p in phrases), re.IGNORECASE)
 
 
+def _resource_url(raw: str) -> bool:
+    return any(_URL_RESOURCE.search(url.group(), 7) for url in _URL.finditer(raw))
+
+
 def check_next_steps(
     document: Document, raw: str, index: PhraseIndex, path: str, pattern: re.Pattern[str]
 ) -> Iterator[LintFinding]:
     """safety.no-next-steps: at most one finding, at the first serious concern."""
-    if pattern.search(raw):
+    if pattern.search(raw) or _resource_url(raw):
         return
     for prose in document.prose:
         text = prose.text

@@ -29,32 +29,34 @@ def _named(directive: Directive) -> set[str]:
 
 
 def suppress(findings: Iterable[LintFinding], directives: Sequence[Directive]) -> list[LintFinding]:
-    """The findings no directive suppresses."""
+    """The findings no directive suppresses, in the order they came."""
     findings = list(findings)
     if not directives:
         return findings
-    # Each directive's checks are resolved once; a finding then replays only the ranges
-    # before it (directives are few, findings may be thousands).
-    ranges = [(d.line, d.column, d.kind == "disable", _named(d)) for d in directives if d.kind in ("disable", "enable")]
+    # Each directive's checks are resolved once. Findings are then visited in position
+    # order while the disable/enable comments before each are applied once, in one sweep:
+    # replaying every comment for every finding was quadratic in a file full of both.
+    ranges = sorted(
+        (((d.line, d.column), d.kind == "disable", _named(d)) for d in directives if d.kind in ("disable", "enable")),
+        key=lambda entry: entry[0],
+    )
     by_line: dict[int, set[str]] = {}
     for directive in directives:
         if directive.kind == "disable-next-line":
             by_line.setdefault(directive.line + 1, set()).update(_named(directive))
         elif directive.kind == "disable-line":
             by_line.setdefault(directive.line, set()).update(_named(directive))
-    kept = []
-    for finding in findings:
-        if finding.check in by_line.get(finding.line, ()):
-            continue
-        disabled = False
-        for line, column, disable, named in ranges:
-            if (line, column) > (finding.line, finding.column):
-                break
-            if finding.check in named:
-                disabled = disable
-        if not disabled:
-            kept.append(finding)
-    return kept
+    disabled: set[str] = set()
+    applied = 0
+    keep = [False] * len(findings)
+    for index in sorted(range(len(findings)), key=lambda i: (findings[i].line, findings[i].column)):
+        finding = findings[index]
+        while applied < len(ranges) and ranges[applied][0] <= (finding.line, finding.column):
+            _, disable, named = ranges[applied]
+            disabled = disabled | named if disable else disabled - named
+            applied += 1
+        keep[index] = finding.check not in disabled and finding.check not in by_line.get(finding.line, ())
+    return [finding for finding, kept in zip(findings, keep, strict=True) if kept]
 
 
 def unknown_checks(directives: Sequence[Directive], path: str) -> Iterator[LintFinding]:

@@ -25,6 +25,7 @@ __all__ = [
     "Token",
     "analyse",
     "base_lemma",
+    "clear_caches",
     "lemma",
     "sentences",
     "words",
@@ -351,18 +352,40 @@ _SYNONYMS = {
 _LEADING = {"VERB", "NOUN", "ADJ", "ADV"}
 
 
-@lru_cache(maxsize=65536)
+# No English word is longer; a longer "word" is left as it is, and kept out of the caches
+# below, which would otherwise hold up to 65,536 strings of any length for the process's life.
+_LONGEST_WORD = 40
+# Texts longer than this are analysed afresh each time: a real sentence is shorter, and the
+# cache then holds at most 8,192 short texts (some 70 MB at worst, a few MB in practice).
+_CACHED_TEXT = 400
+
+
 def lemma(word: str) -> str:
     """The canonical lemma of one lower-case word: dictionary form, then synonyms."""
+    return word if len(word) > _LONGEST_WORD else _lemma(word)
+
+
+def base_lemma(word: str) -> str:
+    """The dictionary form of one lower-case word, without synonyms ("patients" -> "patient")."""
+    return word if len(word) > _LONGEST_WORD else _base_lemma(word)
+
+
+@lru_cache(maxsize=65536)
+def _lemma(word: str) -> str:
     form = _dictionary_form(word)
     form = _dictionary_form(form)  # "feelings" -> "feeling" -> "feel": the same as "feeling"
     return _SYNONYMS.get(form, form)
 
 
 @lru_cache(maxsize=65536)
-def base_lemma(word: str) -> str:
-    """The dictionary form of one lower-case word, without synonyms ("patients" -> "patient")."""
+def _base_lemma(word: str) -> str:
     return _dictionary_form(_dictionary_form(word))
+
+
+def clear_caches() -> None:
+    """Forget every analysed text and lemma (for measuring a cold start)."""
+    for cached in (_lemma, _base_lemma, _analysed):
+        cached.cache_clear()
 
 
 # Words whose most common reading here is not lemminflect's first choice.
@@ -432,12 +455,16 @@ def _raw_tokens(text: str) -> Iterator[tuple[str, int, int]]:
         yield lower, start, end
 
 
-@lru_cache(maxsize=16384)
 def analyse(text: str) -> tuple[Token, ...]:
     """Tokens of ``text`` with lemmas and negation scopes; offsets index into ``text``.
 
-    Cached: the checks analyse the same sentences, and articles repeat phrases.
+    Cached for short texts: the checks analyse the same sentences, and articles repeat phrases.
     """
+    return tuple(_analyse(text)) if len(text) > _CACHED_TEXT else _analysed(text)
+
+
+@lru_cache(maxsize=8192)
+def _analysed(text: str) -> tuple[Token, ...]:
     return tuple(_analyse(text))
 
 
@@ -480,7 +507,9 @@ def _analyse(text: str) -> list[Token]:
 
 
 _ABBREVIATIONS = frozenset({"dr", "mr", "mrs", "ms", "st", "vs", "etc", "e.g", "i.e", "eg", "ie", "prof", "approx"})
-_SENTENCE_END = re.compile(r"(?:[.!?]+[\"'\u201d\u2019)\]]*|:)(?=\s|$)|\n\s*\n")
+# A run of marks is tried at its first mark only: a try from inside the run reaches the same
+# end and fails the same way, and "." * 25,000 cost 22 s trying each one.
+_SENTENCE_END = re.compile(r"(?:(?<![.!?])[.!?]++[\"'\u201d\u2019)\]]*+|:)(?=\s|$)|\n\s*\n")
 
 
 def sentences(text: str) -> Iterator[tuple[int, int]]:
@@ -526,7 +555,10 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
 def line_starts(text: str) -> list[int]:
     """Offsets at which each line of ``text`` starts (for offset -> line, column)."""
     starts = [0]
-    starts.extend(m.end() for m in re.finditer("\n", text))
+    found = text.find("\n")
+    while found != -1:
+        starts.append(found + 1)
+        found = text.find("\n", found + 1)
     return starts
 
 
