@@ -31,6 +31,11 @@ from ._parallel import Executor, WorkerConfig, build_engine, executor
 from ._progress import progress
 from ._results import Rejected, Result
 
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: no advisory locks there, so run one at a time
+    fcntl = None  # type: ignore[assignment]
+
 __all__ = ["Batch", "BatchRun", "run_batch"]
 
 Item = Result | Rejected
@@ -514,9 +519,7 @@ class _OutputLock:
         self._held: list[tuple[Path, IO[str]]] = []
 
     def acquire(self) -> _OutputLock:
-        try:
-            import fcntl  # noqa: F401
-        except ImportError:  # pragma: no cover - Windows: no advisory locks here, run one at a time
+        if fcntl is None:  # pragma: no cover - Windows
             return self
         try:
             for lock, owner in self._wanted:
@@ -536,8 +539,6 @@ class _OutputLock:
 
 
 def _take(lock: Path, owner: Path) -> IO[str]:
-    import fcntl
-
     while True:
         with writing(owner, AGAIN):
             lock.parent.mkdir(parents=True, exist_ok=True)

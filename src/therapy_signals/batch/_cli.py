@@ -50,10 +50,11 @@ def _fail(error: BaseException) -> NoReturn:
 
 
 def _fault(error: OSError) -> NoReturn:
-    """A fault our own handling did not expect to meet: still one line, never a traceback."""
-    from ._faults import output_error
+    """An OSError that no writer turned into a BatchError: still one line, never a traceback."""
+    from ..errors import BatchError
 
-    _fail(output_error(error.filename, error, "then run it again"))
+    where = f"{error.filename}: " if error.filename else ""
+    _fail(BatchError(f"{where}{error.strerror or error}; fix that, then run it again"))
 
 
 def _say(message: str, quiet: bool) -> None:
