@@ -12,7 +12,7 @@ import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -61,6 +61,22 @@ def serve(
     workers: Annotated[
         int, typer.Option(min=1, max=64, help="Worker processes, each with its own Engine (one per core helps).")
     ] = 1,
+    header_timeout: Annotated[
+        float | None,
+        typer.Option(
+            min=0.1,
+            help="Seconds a client has to send a request's headers; then it is closed (default 10).",
+            show_default=False,
+        ),
+    ] = None,
+    body_timeout: Annotated[
+        float | None,
+        typer.Option(
+            min=0.1,
+            help="Seconds a client has to send a body once its headers are in; then a 408 (default 30).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Serve the HTTP API (needs the server extra): POST /v1/explain, /v1/cards, /v1/explain/batch, GET /v1/rules ..."""
     try:
@@ -85,7 +101,13 @@ def serve(
         engine = Engine(rule_paths=paths, locale=locale)
         if workers > 1 and _workers.supported():
             _workers.port_is_free(host, port)
-    limits = {k: v for k, v in {"max_body_bytes": max_body_bytes, "max_batch": max_batch}.items() if v is not None}
+    given: dict[str, Any] = {
+        "max_body_bytes": max_body_bytes,
+        "max_batch": max_batch,
+        "header_timeout": header_timeout,
+        "body_timeout": body_timeout,
+    }
+    limits = {k: v for k, v in given.items() if v is not None}
     book = engine.rulebook
     typer.echo(
         f"serving {book.name} {book.version} on http://{host}:{port}, {workers} worker(s); OpenAPI at /openapi.json",
@@ -96,7 +118,7 @@ def serve(
         server.configure_logging()
         app = server.create_app(engine, **limits)
         server.freeze_startup_heap()
-        uvicorn.run(app, host=host, port=port, access_log=False, log_level="warning")
+        uvicorn.run(app, host=host, port=port, access_log=False, log_level="warning", http=server.SlowClientProtocol)
         return
     # Several processes need an import string: each worker rebuilds the Engine from this config
     # (checked once above, so a bad rule pack fails here and not in every worker).
@@ -114,6 +136,7 @@ def serve(
         port=port,
         access_log=False,
         log_level="warning",
+        http=server.SlowClientProtocol,
     )
 
 

@@ -74,11 +74,11 @@ def _worker(host: str, port: int, config_json: str, env_name: str) -> None:
     """One worker process: its own socket, its own Engine, one uvicorn server."""
     import uvicorn
 
-    from .server import app_from_env
+    from .server import SlowClientProtocol, app_from_env
 
     os.environ[env_name] = config_json
     sock = _listening_socket(host, port)
-    config = uvicorn.Config(app_from_env(), access_log=False, log_level="warning")
+    config = uvicorn.Config(app_from_env(), access_log=False, log_level="warning", http=SlowClientProtocol)
     uvicorn.Server(config).run(sockets=[sock])
 
 

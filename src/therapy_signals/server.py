@@ -9,10 +9,18 @@ Needs the ``server`` extra (``pip install 'therapy-signals[server]'``). Endpoint
 
 Every response carries the rule base that answered in an ``X-Rulebook: name version hash``
 header, and every JSON body (but the OpenAPI document) in a ``rulebook`` member, so a
-client can tell when the rules changed under it. Bad input is a 422 listing each field path
-and why; a body over ``max_body_bytes`` is a 413; anything unexpected is a 500 with a
-generic body, logged by its type only: no stack trace, no observation, no note ever leaves
-the process or reaches the log.
+client can tell when the rules changed under it. Bodies are read by the library's strict
+JSON parser (``_json``) with the Engine's limits: text that is not UTF-8 or not strict JSON
+(a key given twice, NaN, nesting or a number over the limits) is a 400 naming the line and
+column or the field path; a scenario that is not valid is a 422 listing each field path and
+why; a body over ``max_body_bytes`` is a 413, one not sent as JSON a 415; anything
+unexpected is a 500 with a generic body, logged by its type only: no stack trace, no
+observation, no note ever leaves the process or reaches the log. Every status is in the
+OpenAPI document, for each operation that can answer it.
+
+Slow clients are cut off: a request whose headers take over ``header_timeout`` seconds is
+answered 408 and closed (by ``SlowClientProtocol``, the uvicorn protocol ``serve`` uses),
+and one whose body takes over ``body_timeout`` seconds after them gets a 408 too.
 
 The Engine is shared by every request. ``/v1/explain`` and ``/v1/cards`` call it on the
 event loop itself: one explanation takes under a millisecond and holds the GIL and
@@ -24,32 +32,45 @@ Use ``serve --workers N`` (one per core) to use more than one core.
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import json
 import logging
 import os
 import sys
 import time
-from collections.abc import Awaitable, Callable, Mapping, MutableMapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, MutableMapping, Sequence
+from dataclasses import dataclass
+from http import HTTPStatus
 from typing import Annotated, Any, Literal
 
 from fastapi import FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
+from uvicorn.config import Config as UvicornConfig
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.server import ServerState
 
 from . import __version__
 from ._evaluate import describe
+from ._json import JsonFaultError, parse
 from .cards import to_cards
 from .engine import BUILTIN, Engine, _problem, default_engine
 from .errors import Problem, ScenarioError, UnknownRuleError
+from .limits import InputLimits
 from .model import Category, Guidance, Level, Scenario
 
 __all__ = [
+    "DEFAULT_BODY_TIMEOUT",
+    "DEFAULT_HEADER_TIMEOUT",
     "DEFAULT_MAX_BATCH",
     "DEFAULT_MAX_BODY_BYTES",
+    "MAX_HEADER_BYTES",
     "JsonLogFormatter",
+    "SlowClientProtocol",
     "app_from_env",
     "configure_logging",
     "create_app",
@@ -60,6 +81,10 @@ DEFAULT_MAX_BODY_BYTES = 256 * 1024
 """A scenario is at most 100 observations of at most a 2,000-character note: ~250 KB."""
 DEFAULT_MAX_BATCH = 100
 """Scenarios per batch request; larger runs belong to ``therapy-signals batch``."""
+DEFAULT_HEADER_TIMEOUT = 10.0
+"""Seconds to send a request's headers, from connecting or from the request's first byte."""
+DEFAULT_BODY_TIMEOUT = 30.0
+"""Seconds to send a body once its headers are in: 256 KiB needs only 9 KB/s."""
 
 log = logging.getLogger("therapy_signals.server")
 
@@ -100,87 +125,280 @@ class JsonLogFormatter(logging.Formatter):
 class BodyTooLarge(HTTPException):
     """Raised while the body streams in; an HTTPException so FastAPI does not re-wrap it as a 400."""
 
+    kind = "request too large"
+
     def __init__(self, limit: int) -> None:
         super().__init__(413, f"the request body is over {limit} bytes; send fewer or smaller scenarios")
 
 
+class _BodyTimeout(HTTPException):
+    kind = "request timeout"
+
+    def __init__(self, seconds: float) -> None:
+        detail = f"the request body did not arrive within the body timeout ({seconds:g} s); send it without pausing"
+        super().__init__(408, detail)  # the guard closes the connection: the rest of the body may still come
+
+
+class _InvalidJson(HTTPException):
+    """A body that is not strict JSON, with where (line:column or a field path) and why."""
+
+    kind = "invalid JSON"
+
+    def __init__(self, where: str, reason: str) -> None:
+        super().__init__(400, f"{where}: {reason}")
+        self.problem = Problem(where, reason)
+
+
+class _NotJsonMedia(HTTPException):
+    kind = "unsupported media type"
+
+    def __init__(self, content_type: str | None) -> None:
+        given = f"Content-Type {content_type!r}" if content_type else "no Content-Type"
+        super().__init__(415, f"the body was sent with {given}; send JSON with Content-Type: application/json")
+
+
+MAX_HEADER_BYTES = 64 * 1024
+"""The most bytes a request line and headers may take; httptools alone would take any size."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Connections:
+    """What ``SlowClientProtocol`` needs from the app: the header deadline, and the answers it
+    sends before any request reaches the app, each a whole response after the status line."""
+
+    header_timeout: float
+    replies: Mapping[int, bytes]
+
+
+_CONNECTIONS = "therapy_signals.connections"
+"""The key under which the app publishes its ``_Connections`` in the ASGI lifespan state."""
+
+
+def _connection_replies(header_timeout: float, rulebook: bytes, info: dict[str, str]) -> dict[int, bytes]:
+    """The ErrorBody answers to a request that never reached the app, with the X-Rulebook header."""
+    details = {
+        400: ("bad request", "not an HTTP/1.1 request; check the request line and headers"),
+        408: (
+            "request timeout",
+            f"the request headers did not arrive within the header timeout ({header_timeout:g} s); "
+            "send them without pausing",
+        ),
+        431: ("request headers too large", f"the request line and headers are over {MAX_HEADER_BYTES} bytes"),
+    }
+    replies = {}
+    for status, (kind, detail) in details.items():
+        body = json.dumps({"error": kind, "detail": detail, "rulebook": info}, separators=(",", ":")).encode()
+        replies[status] = (
+            b"content-type: application/json\r\nconnection: close\r\nx-rulebook: " + rulebook + b"\r\n"
+            b"content-length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+        )
+    return replies
+
+
 class _Guard:
-    """Outermost ASGI layer: body size limit, the X-Rulebook header, request logs, last-resort 500.
+    """Outermost ASGI layer: body size limit and deadline, the X-Rulebook header, request logs, last-resort 500.
 
     It sits inside Starlette's ServerErrorMiddleware but outside everything else, so an
     exception no handler took ends here as a generic 500 and is never re-raised into the
-    server's own traceback logging.
+    server's own traceback logging. At start-up it also tells ``SlowClientProtocol``, through
+    the lifespan state, how long to wait for headers.
     """
 
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int, rulebook: str, info: dict[str, str]) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_body_bytes: int,
+        header_timeout: float,
+        body_timeout: float,
+        rulebook: str,
+        info: dict[str, str],
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.body_timeout = body_timeout
         self.header = (b"x-rulebook", rulebook.encode())
         self.info = info
+        self.connections = _Connections(header_timeout, _connection_replies(header_timeout, self.header[1], info))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
+        if scope["type"] == "http":
+            await self._http(_Exchange(self, scope, receive, send))
             return
+        if scope["type"] == "lifespan" and isinstance(scope.get("state"), dict):
+            scope["state"][_CONNECTIONS] = self.connections
+        await self.app(scope, receive, send)
+
+    async def _http(self, exchange: _Exchange) -> None:
+        scope = exchange.scope
         started = time.perf_counter()
-        status = 500
-        response_started = False
-
-        async def send_with_header(message: Message) -> None:
-            nonlocal status, response_started
-            if message["type"] == "http.response.start":
-                response_started = True
-                status = int(message["status"])
-                message["headers"] = [*message.get("headers", []), self.header]
-            await send(message)
-
-        received = 0
-
-        async def limited_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_body_bytes:
-                    raise BodyTooLarge(self.max_body_bytes)
-            return message
-
         try:
             declared = _content_length(scope)
             if declared is not None and declared > self.max_body_bytes:
-                await _error(BodyTooLarge(self.max_body_bytes), self.info)(scope, receive, send_with_header)
+                response = _error(BodyTooLarge(self.max_body_bytes), self.info)
+                await response(scope, exchange.receive, exchange.send)
             else:
-                await self.app(scope, limited_receive, send_with_header)
+                await self.app(scope, exchange.receive, exchange.send)
         except Exception as error:  # the last resort: a generic body, the type in the log, nothing else
             log.error("unhandled", extra={"fields": {"error": type(error).__name__, "path": scope.get("path")}})
-            if not response_started:
+            if not exchange.response_started:
                 body = {"error": "internal error", "detail": "the service failed; it is logged", "rulebook": self.info}
-                await JSONResponse(body, status_code=500)(scope, receive, send_with_header)
+                await JSONResponse(body, status_code=500)(scope, exchange.receive, exchange.send)
         finally:
             elapsed = (time.perf_counter() - started) * 1000
             fields = {
                 "method": scope.get("method"),
                 "path": scope.get("path"),
-                "status": status,
+                "status": exchange.status,
                 "ms": round(elapsed, 2),
             }
             log.info("request", extra={"fields": fields})
 
 
+class _Exchange:
+    """One request through the guard: the body it has read so far, and the answer it started."""
+
+    __slots__ = (
+        "_receive",
+        "_send",
+        "body_done",
+        "deadline",
+        "guard",
+        "received",
+        "response_started",
+        "scope",
+        "status",
+    )
+
+    def __init__(self, guard: _Guard, scope: Scope, receive: Receive, send: Send) -> None:
+        self.guard = guard
+        self.scope = scope
+        self._receive = receive
+        self._send = send
+        self.status = 500
+        self.response_started = False
+        self.received = 0
+        self.body_done = False
+        # A deadline for the whole body, not for each read: a body trickled a byte at a time must end too.
+        self.deadline = asyncio.get_running_loop().time() + guard.body_timeout
+
+    async def receive(self) -> Message:
+        if self.body_done:  # only http.disconnect is left to wait for, and that may take as long as it likes
+            return await self._receive()
+        try:
+            async with asyncio.timeout_at(self.deadline):
+                message = await self._receive()
+        except TimeoutError:
+            raise _BodyTimeout(self.guard.body_timeout) from None
+        if message["type"] != "http.request":
+            self.body_done = True
+            return message
+        self.received += len(message.get("body", b""))
+        if self.received > self.guard.max_body_bytes:
+            raise BodyTooLarge(self.guard.max_body_bytes)
+        self.body_done = not message.get("more_body", False)
+        return message
+
+    async def send(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.response_started = True
+            self.status = int(message["status"])
+            headers = [*message.get("headers", []), self.guard.header]
+            if not self.body_done and _declares_body(self.scope):
+                # Answered before its body was read (a 413, a GET with a body): keeping the
+                # connection would let the client go on sending a body nobody reads.
+                headers.append((b"connection", b"close"))
+            message["headers"] = headers
+        await self._send(message)
+
+
 def _content_length(scope: Scope) -> int | None:
-    for name, value in scope.get("headers", []):
-        if name == b"content-length":
-            try:
-                return int(value)
-            except ValueError:
-                return None
+    value = _header(scope, b"content-length")
+    try:
+        return None if value is None else int(value)
+    except ValueError:
+        return None
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    """A header's value straight from the scope: building Starlette's Headers costs more than the lookup."""
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return bytes(value).decode("latin-1")
     return None
 
 
+def _declares_body(scope: Scope) -> bool:
+    for name, value in scope.get("headers", []):
+        if name == b"transfer-encoding" or (name == b"content-length" and value.strip() not in (b"0", b"")):
+            return True
+    return False
+
+
+_KINDS = {404: "not found", 405: "method not allowed", 413: "request too large"}
+
+
 def _error(error: HTTPException, info: dict[str, str]) -> JSONResponse:
-    kind = {404: "not found", 405: "method not allowed", 413: "request too large"}.get(error.status_code, "error")
-    body = {"error": kind, "detail": error.detail, "rulebook": info}
+    kind = getattr(error, "kind", None) or _KINDS.get(error.status_code, "error")
+    body: dict[str, Any] = {"error": kind, "detail": error.detail}
+    if isinstance(error, _InvalidJson):
+        body["problems"] = [{"where": error.problem.where, "message": error.problem.message}]
+    body["rulebook"] = info
     return JSONResponse(body, status_code=error.status_code, headers=error.headers)
+
+
+def _is_json(content_type: str | None) -> bool:
+    """The media types FastAPI parses as JSON: application/json and application/*+json."""
+    media = (content_type or "").split(";", 1)[0].strip().lower()
+    return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
+
+
+def _strict_json(body: bytes, limits: InputLimits) -> Any:
+    """The body as the library reads a scenario's JSON; _InvalidJson names where and why not."""
+    try:
+        text = body.decode("utf-8-sig")  # a byte order mark is allowed, as in a scenario file
+    except UnicodeDecodeError as error:
+        reason = f"not UTF-8 text (byte {error.start} is 0x{body[error.start]:02x}); send the JSON as UTF-8"
+        raise _InvalidJson("(body)", reason) from None
+    try:
+        return parse(text, limits)
+    except JsonFaultError as fault:
+        raise _InvalidJson(fault.where, fault.reason) from None
+
+
+class _StrictJsonRequest(Request):
+    """A request whose JSON body goes through the strict parser with the Engine's limits.
+
+    FastAPI calls ``json()`` for a JSON media type and validates the result against the
+    endpoint's model, so the OpenAPI request bodies stay as they are.
+    """
+
+    async def json(self) -> Any:
+        if not hasattr(self, "_json"):
+            self._json = _strict_json(await self.body(), self.app.state.engine.limits)
+        return self._json
+
+
+class _StrictJsonRoute(APIRoute):
+    """A route that reads its body with ``_StrictJsonRequest`` and refuses bodies not sent as JSON.
+
+    FastAPI would hand a body of another media type to the model as bytes, which fails
+    validation with a message about dictionaries; a 415 says what to send instead.
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+        if self.body_field is None:
+            return handler
+
+        async def strict(request: Request) -> Response:
+            request = _StrictJsonRequest(request.scope, request.receive)
+            content_type = _header(request.scope, b"content-type")
+            if not _is_json(content_type) and await request.body():
+                raise _NotJsonMedia(content_type)
+            return await handler(request)
+
+        return strict
 
 
 def _problems(error: RequestValidationError) -> list[Problem]:
@@ -193,10 +411,6 @@ def _problems(error: RequestValidationError) -> list[Problem]:
             problems.append(Problem(f"{loc[0]}.{'.'.join(map(str, loc[1:]))}", str(item.get("msg"))))
             continue
         loc = loc[1:] if loc[:1] == ["body"] else loc
-        if kind == "json_invalid":
-            reason = item.get("ctx", {}).get("error", "")
-            problems.append(Problem("(body)", f"not valid JSON: {reason}; send a JSON object"))
-            continue
         if kind == "missing" and not loc:
             problems.append(Problem("(body)", "required: a JSON object with 'observations'"))
             continue
@@ -217,6 +431,104 @@ def _invalid(problems: Sequence[Problem], info: dict[str, str]) -> JSONResponse:
         "rulebook": info,
     }
     return JSONResponse(body, status_code=422)
+
+
+class SlowClientProtocol(HttpToolsProtocol):
+    """uvicorn's HTTP/1.1 protocol (httptools) with a deadline and a size limit on each request's head.
+
+    uvicorn has no header timeout: a client that connects and sends nothing, or sends its
+    headers a byte at a time, keeps its connection for as long as it likes, and enough of
+    them keep every other client out. Nor does httptools bound the headers' size; it joins
+    a header's pieces as they come, in time that grows with the square of its length. Here a
+    connection has ``header_timeout`` seconds from when it opens, and each later request as
+    long from its first byte, to finish its request line and headers, which may take at
+    most MAX_HEADER_BYTES; past either it gets a 408 or a 431 and is closed (a connection
+    that sent nothing is closed without one). A request that is not HTTP gets the 400 as
+    JSON. The body has a deadline of its own, kept by the app.
+
+    Use it as ``uvicorn.Config(app, http=SlowClientProtocol)``, as ``serve`` does. It reads
+    the deadline and its answers from the app ``create_app`` built, through the ASGI lifespan
+    state, so uvicorn's lifespan must be on (its default); without it the default deadline
+    applies and a late client is closed without an answer.
+    """
+
+    def __init__(
+        self,
+        config: UvicornConfig,
+        server_state: ServerState,
+        app_state: dict[str, Any],
+        _loop: asyncio.AbstractEventLoop | None = None,
+    ) -> None:
+        super().__init__(config, server_state, app_state, _loop)
+        self._settings: _Connections = app_state.get(_CONNECTIONS) or _Connections(DEFAULT_HEADER_TIMEOUT, {})
+        self._header_timer: asyncio.TimerHandle | None = None
+        self._awaiting_headers = True
+        self._head_bytes = 0  # of the request whose head is coming in; 0 before its first byte
+        self._heads = 0  # request heads completed on this connection
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm()
+
+    def data_received(self, data: bytes) -> None:
+        awaiting, heads = self._awaiting_headers, self._heads
+        if awaiting and self._header_timer is None:
+            self._arm()
+        super().data_received(data)
+        if awaiting and heads == self._heads and not self.transport.is_closing():
+            # A head was coming and none ended in this chunk, so all of it belongs to that head.
+            self._head_bytes += len(data)
+            if self._head_bytes > MAX_HEADER_BYTES:
+                self._refuse(431, "headers too large")
+
+    def on_headers_complete(self) -> None:
+        self._disarm()
+        self._awaiting_headers = False
+        self._head_bytes = 0
+        self._heads += 1
+        super().on_headers_complete()
+
+    def on_message_complete(self) -> None:
+        self._awaiting_headers = True
+        super().on_message_complete()
+
+    def send_400_response(self, msg: str) -> None:
+        self._refuse(400, "not HTTP")
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def _arm(self) -> None:
+        self._header_timer = self.loop.call_later(self._settings.header_timeout, self._headers_late)
+
+    def _disarm(self) -> None:
+        if self._header_timer is not None:
+            self._header_timer.cancel()
+            self._header_timer = None
+
+    def _headers_late(self) -> None:
+        self._header_timer = None
+        if self.transport.is_closing():
+            return
+        if self.cycle is not None and not self.cycle.response_complete:
+            # The next request is late while this one is still being answered: finish it, then close.
+            self.cycle.keep_alive = False
+            return
+        if self._head_bytes:
+            self._refuse(408, "header timeout")
+        else:
+            self.transport.close()  # nothing came: there is no request to answer
+
+    def _refuse(self, status: int, why: str) -> None:
+        """Answer a request that never reached the app, and close: what else it sends is not read."""
+        reply = self._settings.replies.get(status)
+        if reply is not None and not self.transport.is_closing():
+            head = [f"HTTP/1.1 {status} {HTTPStatus(status).phrase}\r\n".encode()]
+            head += [name + b": " + value + b"\r\n" for name, value in self.server_state.default_headers]
+            self.transport.write(b"".join(head) + reply)
+            log.info(why, extra={"fields": {"status": status}})
+        self.transport.close()
 
 
 class BatchRequest(BaseModel):
@@ -246,27 +558,63 @@ class ErrorBody(BaseModel):
     rulebook: dict[str, str]
 
 
+_WHY = {
+    400: (
+        "Not strict JSON: not UTF-8, a syntax error, a key given twice, NaN or Infinity, or nesting or "
+        "a number longer than the limits. `problems` names the line:column or the field path."
+    ),
+    404: "No rule with that id; `detail` suggests the closest.",
+    408: "The body did not arrive within the body timeout; the connection is closed.",
+    413: "The request declares or sends a body over the size limit.",
+    415: "A body sent without Content-Type: application/json.",
+    422: "Valid JSON but not a valid request: `problems` lists each field path or parameter, and why.",
+    500: "An unexpected failure; a generic body, logged by its type only.",
+}
+
+
+def _answer(description: str, model: type[BaseModel] | None = None) -> dict[int | str, dict[str, Any]]:
+    return {200: {"description": description} | ({"model": model} if model else {})}
+
+
+def _documented(*statuses: int, why: str | None = None) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI responses for these error statuses, each an ErrorBody."""
+    return {status: {"model": ErrorBody, "description": why or _WHY[status]} for status in statuses}
+
+
 def create_app(
     engine: Engine | None = None,
     *,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     max_batch: int = DEFAULT_MAX_BATCH,
+    header_timeout: float = DEFAULT_HEADER_TIMEOUT,
+    body_timeout: float = DEFAULT_BODY_TIMEOUT,
 ) -> FastAPI:
     """Build the ASGI app around one shared Engine (the shipped rule base by default).
 
+    Request bodies are read as strictly as a scenario file, with ``engine.limits``: a key
+    given twice, NaN, nesting or a number over the limits, or text that is not UTF-8 is a 400
+    naming the line and column or the field path.
+
     Args:
-        engine: the Engine every request uses; build it with your rule packs, locale and
-            resources. It is shared by all requests and threads.
+        engine: the Engine every request uses; build it with your rule packs, locale,
+            resources and input limits. It is shared by all requests and threads.
         max_body_bytes: larger request bodies get a 413 before they are parsed.
         max_batch: more scenarios in one batch request get a 413.
+        header_timeout: seconds a client has to send a request's headers; it takes effect
+            when uvicorn serves the app with ``SlowClientProtocol``, as ``serve`` does.
+        body_timeout: seconds a client has to send a body once its headers are in; later
+            is a 408 and the connection is closed.
+
+    Raises:
+        ValueError: a timeout that is not a positive number of seconds.
     """
+    for name, seconds in (("header_timeout", header_timeout), ("body_timeout", body_timeout)):
+        if not seconds > 0:
+            raise ValueError(f"{name} must be a positive number of seconds, not {seconds!r}")
     engine = engine or default_engine()
     book = engine.rulebook
     info = {"name": book.name, "version": book.version, "hash": book.content_hash}
-    errors: dict[int | str, dict[str, Any]] = {404: {"model": ErrorBody}, 422: {"model": ErrorBody}}
-
-    def documented(extra: dict[int | str, dict[str, Any]]) -> dict[int | str, dict[str, Any]]:
-        return {**extra, **errors}
+    with_body = _documented(400, 408, 413, 415, 422, 500)
 
     app = FastAPI(
         title="therapy-signals",
@@ -274,10 +622,15 @@ def create_app(
         summary="Is this normal? Explained guidance about therapist-client relationships.",
         description=(
             f"Rule base {book.name} {book.version} (sha256 {book.content_hash}). "
-            "General information, not a diagnosis or professional advice."
+            "General information, not a diagnosis or professional advice.\n\n"
+            "Every error is a JSON ErrorBody. Besides the statuses each operation lists, a connection "
+            "can be answered before its request reaches any operation, and then closed: 400 when it is "
+            f"not HTTP/1.1, 408 when its request line and headers take over {header_timeout:g} s, "
+            f"431 when they take over {MAX_HEADER_BYTES} bytes."
         ),
     )
     app.state.engine = engine
+    app.router.route_class = _StrictJsonRoute
 
     @app.exception_handler(RequestValidationError)
     async def _on_invalid(request: Request, error: RequestValidationError) -> JSONResponse:
@@ -302,9 +655,7 @@ def create_app(
     @app.post(
         "/v1/explain",
         summary="Explain one scenario",
-        responses=documented(
-            {200: {"model": Guidance, "description": "Guidance, or {cards, rulebook} with format=cards."}}
-        ),
+        responses=_answer("Guidance, or {cards, rulebook} with format=cards.", Guidance) | with_body,
     )
     async def explain(scenario: Scenario, fmt: FormatQuery = "guidance") -> Response:
         return _json(_one(engine.explain(scenario), fmt))
@@ -312,7 +663,7 @@ def create_app(
     @app.post(
         "/v1/cards",
         summary="Explain one scenario as HL7 CDS Hooks cards",
-        responses=documented({200: {"description": "{cards: [...], rulebook}"}}),
+        responses=_answer("{cards: [...], rulebook}") | with_body,
     )
     async def cards(scenario: Scenario) -> Response:
         return _json(_one(engine.explain(scenario), "cards"))
@@ -320,9 +671,9 @@ def create_app(
     @app.post(
         "/v1/explain/batch",
         summary=f"Explain up to {max_batch} scenarios, in order",
-        responses=documented(
-            {200: {"description": "{results: [Guidance or {cards}], rulebook}"}, 413: {"model": ErrorBody}}
-        ),
+        responses=_answer("{results: [Guidance or {cards}], rulebook}")
+        | with_body
+        | _documented(413, why=f"The body is over {max_body_bytes} bytes, or holds over {max_batch} scenarios."),
     )
     def explain_batch(batch: BatchRequest, fmt: FormatQuery = "guidance") -> Response:
         if len(batch.scenarios) > max_batch:
@@ -339,7 +690,7 @@ def create_app(
         results = ",".join(_one(engine.explain(s), fmt) for s in batch.scenarios)
         return _json(f'{{"results":[{results}],"rulebook":{json.dumps(info)}}}')
 
-    @app.get("/v1/rules", summary="List the rules", response_model=RuleList)
+    @app.get("/v1/rules", summary="List the rules", response_model=RuleList, responses=_documented(413, 422, 500))
     def rules(category: Category | None = None, level: Level | None = None) -> RuleList:
         chosen = [
             RuleSummary(id=r.id, level=r.level, category=r.category, title=engine.renderer.words(r).title or r.title)
@@ -348,7 +699,7 @@ def create_app(
         ]
         return RuleList(rulebook=info, rules=chosen)
 
-    @app.get("/v1/rules/{rule_id}", summary="Show one rule", responses=errors)
+    @app.get("/v1/rules/{rule_id}", summary="Show one rule", responses=_documented(404, 413, 422, 500))
     def rule(rule_id: Annotated[str, Path(max_length=200)]) -> dict[str, Any]:
         try:
             found = book.rule(rule_id)
@@ -365,7 +716,11 @@ def create_app(
         )
         return {"rule": body, "rulebook": info}
 
-    @app.get("/v1/schema/{name}", summary="The JSON Schema of a scenario (input) or of guidance (output)")
+    @app.get(
+        "/v1/schema/{name}",
+        summary="The JSON Schema of a scenario (input) or of guidance (output)",
+        responses=_documented(413, 422, 500),
+    )
     def schema(name: Literal["scenario", "guidance"]) -> dict[str, Any]:
         model = Scenario if name == "scenario" else Guidance
         body = model.model_json_schema(mode="validation" if name == "scenario" else "serialization")
@@ -373,12 +728,23 @@ def create_app(
         body["x-rulebook"] = info  # an annotation keyword: validators ignore it
         return body
 
-    @app.get("/healthz", summary="Liveness: the service is up and which rule base it serves")
+    @app.get(
+        "/healthz",
+        summary="Liveness: the service is up and which rule base it serves",
+        responses=_documented(413, 500),
+    )
     def healthz() -> dict[str, Any]:
         return {"status": "ok", "rules": len(book.rules), "locale": engine.locale, "rulebook": info}
 
     header = f"{book.name} {book.version} {book.content_hash}"
-    app.add_middleware(_Guard, max_body_bytes=max_body_bytes, rulebook=header, info=info)
+    app.add_middleware(
+        _Guard,
+        max_body_bytes=max_body_bytes,
+        header_timeout=header_timeout,
+        body_timeout=body_timeout,
+        rulebook=header,
+        info=info,
+    )
     return app
 
 

@@ -1,4 +1,4 @@
-"""A real uvicorn server on a free loopback port, in a thread of the test process."""
+"""A real uvicorn server on a free loopback port, in a thread of the test process, set up as ``serve`` sets it."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ import httpx
 import uvicorn
 
 from therapy_signals import Engine
-from therapy_signals.server import create_app
+from therapy_signals.server import SlowClientProtocol, create_app
 
 CLINIC_RULE = """rules:
   - id: everyday.therapist-late
@@ -53,7 +53,9 @@ def free_port() -> int:
 @contextmanager
 def running(app: Any) -> Iterator[str]:
     """Serve ``app`` on 127.0.0.1 until the block ends; yields the base URL."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning", access_log=False)
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=free_port(), log_level="warning", access_log=False, http=SlowClientProtocol
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

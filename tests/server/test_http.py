@@ -80,10 +80,9 @@ def test_bad_input_is_a_422_naming_each_field(client: httpx.Client) -> None:
 
 
 def test_broken_json_and_wrong_types(client: httpx.Client) -> None:
-    found = problems(
-        client.post("/v1/explain", content=b'{"observations": [', headers={"content-type": "application/json"})
-    )
-    assert found["(body)"].startswith("not valid JSON")
+    broken = client.post("/v1/explain", content=b'{"observations": [', headers={"content-type": "application/json"})
+    assert broken.status_code == 400, broken.text
+    assert broken.json()["problems"] == [{"where": "1:19", "message": "not valid JSON: Expecting value"}]
     assert problems(client.post("/v1/explain", json=[1, 2]))
     assert problems(client.post("/v1/explain", json="text"))
     assert problems(client.post("/v1/explain"))
@@ -179,13 +178,15 @@ def service_log() -> Iterator[io.StringIO]:
 
 
 def test_a_failure_is_a_generic_500_logged_by_type_only(tmp_path: Path, service_log: io.StringIO) -> None:
-    # A real failure, not a mock: a rule pack whose template divides by zero when rendered.
+    # A real failure, not a mock: a rule pack whose template divides by zero when a scenario
+    # gives its sessions. The Engine renders a pack's templates once at start-up on a witness
+    # scenario, which gives none, so the pack loads and fails only on the request.
     pack = tmp_path / "broken"
     (pack / "templates" / "en" / "everyday").mkdir(parents=True)
     (pack / "pack.yaml").write_text("name: broken\nversion: 1.0.0\n")
-    (pack / "templates" / "en" / "everyday" / "feeling-challenged.j2").write_text("{{ 1 // 0 }}\n")
+    (pack / "templates" / "en" / "everyday" / "feeling-challenged.j2").write_text("{{ 1 // (0 if sessions else 1) }}\n")
     engine = Engine(rule_paths=[BUILTIN, str(pack)])
-    secret = {"observations": [{"signal": "feeling_challenged_in_session", "note": "PRIVATE-NOTE-7"}]}
+    secret = {"sessions": 3, "observations": [{"signal": "feeling_challenged_in_session", "note": "PRIVATE-NOTE-7"}]}
     with running(create_app(engine)) as url, httpx.Client(base_url=url) as client:
         response = client.post("/v1/explain", json=secret)
         ok = client.post("/v1/explain", json={"observations": [{"signal": "sexual_contact", "note": "PRIVATE-NOTE-8"}]})
@@ -197,7 +198,8 @@ def test_a_failure_is_a_generic_500_logged_by_type_only(tmp_path: Path, service_
     lines = [json.loads(line) for line in service_log.getvalue().splitlines()]
     unhandled = [line for line in lines if line["event"] == "unhandled"]
     assert len(unhandled) == 1, lines
-    assert {"error": "ZeroDivisionError", "path": "/v1/explain"}.items() <= unhandled[0].items()
+    # The renderer reports any template failure as a RenderError (render.py), which no handler takes.
+    assert {"error": "RenderError", "path": "/v1/explain"}.items() <= unhandled[0].items()
     assert [line["status"] for line in lines if line["event"] == "request"] == [500, 200]
     assert "PRIVATE-NOTE" not in service_log.getvalue()
     assert "Traceback" not in service_log.getvalue()
