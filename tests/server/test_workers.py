@@ -30,7 +30,7 @@ JSON = {"content-type": "application/json"}
 SCENARIO = json.dumps({"observations": [{"signal": "temporary_misunderstanding"}]}).encode()
 
 
-def _children(pid: int) -> set[int]:
+def children(pid: int) -> set[int]:
     found: set[int] = set()
     for task in Path(f"/proc/{pid}/task").iterdir():
         found |= {int(c) for c in (task / "children").read_text().split()}
@@ -55,10 +55,11 @@ def _wait(check, what: str) -> None:  # type: ignore[no-untyped-def]
 
 
 @contextmanager
-def serving(log: Path, workers: int = 2) -> Iterator[tuple[subprocess.Popen[str], int]]:
+def serving(log: Path, workers: int = 2, *options: str) -> Iterator[tuple[subprocess.Popen[str], int]]:
     """The command running with its standard error (the request log) going to ``log``."""
     port = free_port()
     command = [sys.executable, "-m", "therapy_signals", "serve", "--port", str(port), "--workers", str(workers)]
+    command += options
     with log.open("w") as sink:
         process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=sink, text=True)
     try:
@@ -100,7 +101,7 @@ def test_connections_opened_at_once_spread_over_the_workers(tmp_path: Path) -> N
     """16 connections opened together: with one shared socket, one worker often took all 16."""
     log = tmp_path / "serve.log"
     with serving(log) as (process, port):
-        workers = _children(process.pid)
+        workers = children(process.pid)
         connections = [socket.create_connection(("127.0.0.1", port)) for _ in range(16)]
         try:
             _post_over(connections)
@@ -112,7 +113,7 @@ def test_connections_opened_at_once_spread_over_the_workers(tmp_path: Path) -> N
 
 def test_sigterm_stops_every_worker(tmp_path: Path) -> None:
     with serving(tmp_path / "serve.log") as (process, _port):
-        workers = _children(process.pid)
+        workers = children(process.pid)
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=60) == 0
     for pid in workers:
@@ -122,10 +123,10 @@ def test_sigterm_stops_every_worker(tmp_path: Path) -> None:
 def test_a_worker_that_dies_is_replaced(tmp_path: Path) -> None:
     log = tmp_path / "serve.log"
     with serving(log) as (process, port):
-        first = _children(process.pid)
+        first = children(process.pid)
         victim = min(first)
         os.kill(victim, signal.SIGKILL)
-        _wait(lambda: len(_children(process.pid) - {victim}) == 2, "no worker replaced the one killed")
+        _wait(lambda: len(children(process.pid) - {victim}) == 2, "no worker replaced the one killed")
         _wait(lambda: _listeners(port) == 2, "the new worker did not listen")
         for _ in range(8):  # new connections each, spread over both workers
             answer = httpx.post(f"http://127.0.0.1:{port}/v1/explain", content=SCENARIO, headers=JSON, timeout=30)
