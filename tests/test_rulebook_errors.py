@@ -173,7 +173,7 @@ def test_broken_template_is_reported_by_name(features: Path) -> None:
     engine = Engine(features)
     with pytest.raises(
         RenderError,
-        match=r"t\.j2 \(rule everyday\.a[a-z-]*\): .dict object. has no attribute .nope.",
+        match=r"t\.j2:1 \(rule everyday\.a[a-z-]*\): .dict object. has no attribute .nope.",
     ):
         engine.explain({"observations": [{"signal": "sig_a"}]})
 

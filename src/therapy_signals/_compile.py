@@ -148,6 +148,15 @@ def _product(parts: list[list[Branch]]) -> list[Branch]:
     return branches
 
 
+def _union(parts: list[list[Branch]]) -> list[Branch]:
+    # An any grows the count as surely as an all does: YAML aliases nested in any: once
+    # expanded into millions of branches, and the Engine never finished building.
+    union = [b for p in parts for b in p]
+    if len(union) > MAX_BRANCHES:
+        raise TooComplexError(f"expands to more than {MAX_BRANCHES} alternatives; split the rule")
+    return union
+
+
 def branches(condition: Condition, count_key: CountKey, negated: bool = False) -> list[Branch]:
     """The condition (or its complement) as alternatives of conjunctions of durable atoms."""
     if isinstance(condition, Not):
@@ -156,7 +165,7 @@ def branches(condition: Condition, count_key: CountKey, negated: bool = False) -
         children = condition.all if isinstance(condition, All) else condition.any
         parts = [branches(c, count_key, negated) for c in children]
         conjunctive = isinstance(condition, All) != negated
-        return _product(parts) if conjunctive else [b for p in parts for b in p]
+        return _product(parts) if conjunctive else _union(parts)
     if isinstance(condition, Match):
         return [[_negative(condition) if negated else _positive(condition)]]
     if isinstance(condition, Count):

@@ -67,8 +67,15 @@ def _step(path: str, key: str | int) -> str:
     return f"{path}.{key}" if path else key
 
 
+_SHAPE_DEPTH = 4  # a scenario's own nesting (object, observations, observation, value): paths name that far
+
+
 def _check(value: Any, limits: InputLimits) -> tuple[str, str] | None:
-    """The field path and reason of the first value that breaks a limit, depth first."""
+    """The field path and reason of the first value that breaks a limit, depth first.
+
+    A value nested too deep is named by the field of the scenario that holds it
+    (``observations[0].note``), not by its thirty-odd steps further down.
+    """
     stack: list[tuple[Any, str, int]] = [(value, "", 1)]
     while stack:
         item, path, depth = stack.pop()
@@ -81,7 +88,8 @@ def _check(value: Any, limits: InputLimits) -> tuple[str, str] | None:
         if isinstance(item, _Twice):
             return path or "(top)", f"the key {item.twice[0]!r} appears more than once; give each key once"
         children = item.items() if isinstance(item, dict) else enumerate(item)
-        stack.extend((child, _step(path, key), depth + 1) for key, child in reversed(list(children)))
+        for key, child in reversed(list(children)):
+            stack.append((child, _step(path, key) if depth < _SHAPE_DEPTH else path, depth + 1))
     return None
 
 

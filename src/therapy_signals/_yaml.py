@@ -10,6 +10,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from .errors import Problem, RuleBookError, _ProblemsError
+from .limits import DEFAULT_RULE_FILE_LIMITS, RuleFileLimits
 
 M = TypeVar("M", bound=BaseModel)
 # Pydantic puts union tags and type names into error locations; readers want field paths.
@@ -31,7 +32,24 @@ class LineList(list[Any]):
 
 
 class _Loader(yaml.SafeLoader):
-    pass
+    """SafeLoader that refuses deep nesting as it scans: PyYAML's scanner is quadratic in the
+    nesting of ``[`` and ``{``, and its composer recurses once per level."""
+
+    max_depth = DEFAULT_RULE_FILE_LIMITS.max_depth
+
+    def _too_deep(self) -> yaml.scanner.ScannerError:
+        message = f"nested deeper than {self.max_depth} levels"
+        return yaml.scanner.ScannerError(None, None, message, self.get_mark())
+
+    def fetch_flow_collection_start(self, TokenClass: Any) -> None:  # noqa: N803 (PyYAML's name)
+        if self.flow_level >= self.max_depth:
+            raise self._too_deep()
+        super().fetch_flow_collection_start(TokenClass)
+
+    def add_indent(self, column: int) -> bool:
+        if len(self.indents) >= self.max_depth:
+            raise self._too_deep()
+        return bool(super().add_indent(column))
 
 
 def _mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
@@ -58,18 +76,90 @@ _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _sequence)
 
 
-def load(path: Path) -> Any:
-    """Parse a YAML file; a syntax error becomes a RuleBookError naming file:line."""
+def load(path: Path, limits: RuleFileLimits = DEFAULT_RULE_FILE_LIMITS) -> Any:
+    """Parse a YAML file within the limits; any problem becomes a RuleBookError naming file:line."""
+    size = path.stat().st_size
+    if size > limits.max_file_bytes:
+        raise RuleBookError(
+            [Problem(str(path), f"{size:,} bytes; a rule file may have at most {limits.max_file_bytes:,}")]
+        )
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as error:
         raise RuleBookError([Problem(str(path), f"not UTF-8 text ({error.reason})")]) from None
+    loader = None
     try:
-        return yaml.load(text, Loader=_Loader)
+        loader = _Loader(text)  # its reader already refuses characters YAML does not allow
+        loader.max_depth = limits.max_depth
+        node = loader.get_single_node()
+        if node is not None:
+            _check_size(node, path, limits)
+        return None if node is None else loader.construct_document(node)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         where = f"{path}:{mark.line + 1}" if mark else str(path)
         raise RuleBookError([Problem(where, str(error.problem or error))]) from None
+    except yaml.reader.ReaderError as error:  # a character YAML does not allow, such as NUL
+        line = text.count("\n", 0, error.position) + 1
+        raise RuleBookError(
+            [Problem(f"{path}:{line}", f"character #x{error.character:04x} is not allowed in YAML")]
+        ) from None
+    except yaml.YAMLError as error:
+        raise RuleBookError([Problem(str(path), f"not valid YAML: {error}")]) from None
+    except RecursionError:
+        raise RuleBookError([Problem(str(path), f"nested deeper than {limits.max_depth} levels")]) from None
+    finally:
+        if loader is not None:
+            loader.dispose()
+
+
+def _check_size(root: yaml.Node, path: Path, limits: RuleFileLimits) -> None:
+    """Nodes counted with every alias expanded (a shared node once per use), and the depth.
+
+    Children are sized before their parents, each node once (aliases share the node object),
+    so the count is linear in the file even when the expansion it stands for is not.
+    """
+    sizes: dict[int, int] = {}
+    depths: dict[int, int] = {}
+    open_: set[int] = set()  # on the current path: meeting one again is an alias to an ancestor
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, ready = stack.pop()
+        if id(node) in sizes:
+            continue
+        children = _children(node)
+        if not ready:
+            if id(node) in open_:
+                where = f"{path}:{node.start_mark.line + 1}"
+                raise RuleBookError([Problem(where, "an alias to a node that contains it (an endless structure)")])
+            open_.add(id(node))
+            stack.append((node, True))
+            stack.extend((child, False) for child in children if id(child) not in sizes)
+            continue
+        open_.discard(id(node))
+        sizes[id(node)] = 1 + sum(sizes[id(c)] for c in children)
+        depths[id(node)] = 1 + max((depths[id(c)] for c in children), default=0)
+        if sizes[id(node)] > limits.max_nodes:
+            raise RuleBookError(
+                [
+                    Problem(
+                        f"{path}:{node.start_mark.line + 1}",
+                        f"more than {limits.max_nodes:,} YAML nodes once aliases are expanded",
+                    )
+                ]
+            )
+        if depths[id(node)] > limits.max_depth:
+            raise RuleBookError(
+                [Problem(f"{path}:{node.start_mark.line + 1}", f"nested deeper than {limits.max_depth} levels")]
+            )
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
 
 
 def line_of(data: Any, loc: Sequence[int | str]) -> int:

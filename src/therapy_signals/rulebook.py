@@ -19,19 +19,23 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import os
+import stat
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from . import _yaml
 from ._fields import SCENARIO_FIELDS
 from ._paths import default_rules_dir
 from .conditions import Condition, Count, Match, walk
 from .errors import Problem, RuleBookError, UnknownRuleError
+from .limits import DEFAULT_RULE_FILE_LIMITS, RuleFileLimits
 from .model import MAX_OBSERVATIONS, Category, Level
 
 _M = TypeVar("_M", bound=BaseModel)
@@ -62,6 +66,20 @@ _STRICT = ConfigDict(extra="forbid", frozen=True)
 MAX_FACT_PROPERTIES = 255  # durable_rules' limit per message
 _ID = r"^[a-z][a-z0-9]*(?:\.[a-z0-9]+(?:-[a-z0-9]+)*)+$"
 _SIGNAL_ID = r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$"
+URL_SCHEMES = ("http", "https", "mailto", "tel")
+"""The only kinds of link a source or resource may carry: they reach HTML hrefs and card links."""
+
+
+def _check_url(url: str) -> str:
+    scheme = urlsplit(url).scheme.lower() if ":" in url else ""
+    if scheme not in URL_SCHEMES or any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in url):
+        raise ValueError(
+            f"{url[:80]!r} is not a link a page may show; use an http, https, mailto or tel URL, with no spaces"
+        )
+    return url
+
+
+Url = Annotated[str, Field(max_length=2000), AfterValidator(_check_url)]
 
 
 class Meta(BaseModel):
@@ -107,7 +125,7 @@ class SourceDef(BaseModel):
     id: Annotated[str, Field(min_length=2)]
     title: Annotated[str, Field(min_length=2)]
     kind: Literal["guide", "ethics", "research", "consumer", "law"]
-    url: str | None = None
+    url: Url | None = None
 
 
 class ResourceDef(BaseModel):
@@ -118,7 +136,7 @@ class ResourceDef(BaseModel):
     id: Annotated[str, Field(min_length=2)]
     name: str
     contact: str
-    url: str | None = None
+    url: Url | None = None
     levels: list[Level] = Field(default_factory=list)
 
 
@@ -220,10 +238,17 @@ class RuleBook:
         guide_map: GuideMap | None = None,
         packs: tuple[Path, ...] = (),
         changes: tuple[str, ...] = (),
+        base: RuleBook | None = None,
+        limits: RuleFileLimits = DEFAULT_RULE_FILE_LIMITS,
+        signal_roots: dict[str, Path] | None = None,
     ) -> None:
         self.root = root
+        self._signal_roots = signal_roots if signal_roots is not None else dict.fromkeys(signals, root)
         self.packs = packs
         self.changes = changes
+        self.limits = limits
+        self.base: RuleBook = base if base is not None else self
+        """The rule base before any pack: the safety floor a pack can never go below."""
         self.meta = meta
         self.signals = signals
         self.sources = sources
@@ -239,17 +264,24 @@ class RuleBook:
                     self._count_keys.setdefault(text, f"n{len(self._count_keys)}")
 
     @classmethod
-    def load(cls, path: str | Path | None = None, packs: Sequence[str | Path] = ()) -> RuleBook:
+    def load(
+        cls,
+        path: str | Path | None = None,
+        packs: Sequence[str | Path] = (),
+        *,
+        limits: RuleFileLimits = DEFAULT_RULE_FILE_LIMITS,
+    ) -> RuleBook:
         """Load and check a rule base folder, then apply rule packs on top of it, in order.
 
         The default base is the one shipped with the library. A pack is a folder with a
         ``pack.yaml``; it may add signals, sources, resources, rules and templates,
-        override a rule by id, and ``disable`` rules (see docs/rule-language.md).
+        override a rule by id, and ``disable`` rules (see docs/rule-language.md). Every
+        file is read within ``limits`` and no symbolic link is followed (docs/security.md).
         """
         root = _folder(Path(path) if path is not None else default_rules_dir())
-        book = _Loader(root).build()
+        book = _Loader(root, limits).build()
         for pack in packs:
-            book = _merge(book, _Loader(_folder(Path(pack))).build_pack())
+            book = _merge(book, _Loader(_folder(Path(pack)), limits).build_pack())
         problems = list(_Checker(book).problems())
         if problems:
             raise RuleBookError(problems, source=", ".join(str(r) for r in book.roots))
@@ -327,6 +359,10 @@ class RuleBook:
             s for s in names if s in self.signals and (categories is None or self.signals[s].category in categories)
         )
 
+    def signal_file(self, name: str) -> str:
+        """The signals.yaml that defines a signal: the base's, or the pack's that added it."""
+        return str(self._signal_roots.get(name, self.root) / "signals.yaml")
+
     def suggest_signal(self, name: str) -> str:
         return _suggest(name, self.signals)
 
@@ -337,6 +373,41 @@ def _folder(path: Path) -> Path:
     return path
 
 
+def _scan(root: Path, limits: RuleFileLimits) -> None:
+    """Refuse a folder that holds a link, a device or a pipe, or more than the limits allow.
+
+    Nothing in a rule base or pack is read through a symbolic link: a link in a pack's
+    templates once put /etc/passwd into an explanation through ``{% include %}``.
+    """
+    problems: list[Problem] = []
+    count = size = 0
+    for top, folders, files in os.walk(root):  # followlinks=False: linked folders are listed, not entered
+        for name in [*folders, *files]:
+            path = Path(top) / name
+            info = path.lstat()
+            if stat.S_ISLNK(info.st_mode):
+                problems.append(
+                    Problem(
+                        str(path), "a symbolic link; rule files are read without following links, so copy the file in"
+                    )
+                )
+            elif not stat.S_ISDIR(info.st_mode) and not stat.S_ISREG(info.st_mode):
+                problems.append(Problem(str(path), "not a regular file (a pipe, socket or device)"))
+            elif stat.S_ISREG(info.st_mode):
+                count += 1
+                size += info.st_size
+    if count > limits.max_files:
+        problems.append(
+            Problem(str(root), f"{count:,} files; a rule base or pack may hold at most {limits.max_files:,}")
+        )
+    if size > limits.max_folder_bytes:
+        problems.append(
+            Problem(str(root), f"{size:,} bytes; a rule base or pack may hold at most {limits.max_folder_bytes:,}")
+        )
+    if problems:
+        raise RuleBookError(problems, source=str(root))
+
+
 def _content_files(root: Path) -> Iterator[Path]:
     for file in root.rglob("*"):
         if file.is_file() and file.suffix in (".yaml", ".yml", ".j2"):
@@ -344,8 +415,10 @@ def _content_files(root: Path) -> Iterator[Path]:
 
 
 class _Loader:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, limits: RuleFileLimits) -> None:
         self.root = root
+        self.limits = limits
+        _scan(root, limits)
 
     def _file(self, name: str, required: bool = True) -> Path | None:
         path = self.root / name
@@ -358,19 +431,19 @@ class _Loader:
     def build(self) -> RuleBook:
         meta_path = self._file("rulebook.yaml")
         assert meta_path is not None
-        meta = _validate(Meta, _yaml.load(meta_path), meta_path)
+        meta = _validate(Meta, _yaml.load(meta_path, self.limits), meta_path)
         signals = self._unique(_SignalFile, "signals.yaml", "signals")
         sources = self._unique(_SourceFile, "sources.yaml", "sources")
         resources = self._unique(_ResourceFile, "resources.yaml", "resources", required=False)
         rules, located = self._rules()
         guide_path = self._file("guide-map.yaml", required=False)
-        guide_map = None if guide_path is None else _validate(GuideMap, _yaml.load(guide_path), guide_path)
-        return RuleBook(self.root, meta, signals, sources, resources, rules, located, guide_map)
+        guide_map = None if guide_path is None else _validate(GuideMap, _yaml.load(guide_path, self.limits), guide_path)
+        return RuleBook(self.root, meta, signals, sources, resources, rules, located, guide_map, limits=self.limits)
 
     def build_pack(self) -> _Pack:
         meta_path = self._file("pack.yaml")
         assert meta_path is not None
-        meta = _validate(PackMeta, _yaml.load(meta_path), meta_path)
+        meta = _validate(PackMeta, _yaml.load(meta_path, self.limits), meta_path)
         signals = self._unique(_SignalFile, "signals.yaml", "signals", required=False)
         sources = self._unique(_SourceFile, "sources.yaml", "sources", required=False)
         resources = self._unique(_ResourceFile, "resources.yaml", "resources", required=False)
@@ -381,7 +454,7 @@ class _Loader:
         path = self._file(name, required)
         if path is None:
             return {}
-        raw = _yaml.load(path)
+        raw = _yaml.load(path, self.limits)
         parsed = _validate(model, raw, path)
         found: dict[str, Any] = {}
         problems = []
@@ -404,7 +477,7 @@ class _Loader:
         if not files and required:
             raise RuleBookError([Problem(str(self.root), "no rule files (*.yaml with 'rules:')")])
         for path in files:
-            raw = _yaml.load(path)
+            raw = _yaml.load(path, self.limits)
             try:
                 parsed = _validate(_RuleFile, raw, path)
             except RuleBookError as error:
@@ -442,8 +515,9 @@ class _Pack:
 def _merge_defs(kind: str, mine: dict[str, Any], theirs: dict[str, Any], where: str) -> Iterator[Problem]:
     for key, value in theirs.items():
         if key in mine and mine[key] != value:
+            hint = "; an application sets its own with Engine(resources=...)" if kind == "resource" else ""
             yield Problem(
-                where, f"{kind} {key!r} is already defined differently; a pack may add {kind}s, not redefine them"
+                where, f"{kind} {key!r} is already defined differently; a pack may add {kind}s, not redefine them{hint}"
             )
         mine[key] = value
 
@@ -460,7 +534,8 @@ def _merge(book: RuleBook, pack: _Pack) -> RuleBook:
     signals, sources = dict(book.signals), dict(book.sources)
     problems += _merge_defs("signal", signals, pack.signals, str(pack.root / "signals.yaml"))
     problems += _merge_defs("source", sources, pack.sources, str(pack.root / "sources.yaml"))
-    resources = {**book.resources, **pack.resources}  # resources are configuration: a pack may replace them
+    resources = dict(book.resources)  # crisis lines: a pack may add; only the application replaces them
+    problems += _merge_defs("resource", resources, pack.resources, str(pack.root / "resources.yaml"))
     rules, located, changes = dict(book.rules), dict(book._located), list(book.changes)
     for rule_id, rule in pack.rules.items():
         where = f"{pack.located[rule_id].where}:{pack.located[rule_id].line}"
@@ -491,7 +566,19 @@ def _merge(book: RuleBook, pack: _Pack) -> RuleBook:
     packs = (*book.packs, pack.root)
     ordered = dict(sorted(rules.items()))
     return RuleBook(
-        book.root, meta, signals, sources, resources, ordered, located, book.guide_map, packs, tuple(changes)
+        book.root,
+        meta,
+        signals,
+        sources,
+        resources,
+        ordered,
+        located,
+        book.guide_map,
+        packs,
+        tuple(changes),
+        base=book.base,
+        limits=book.limits,
+        signal_roots={**dict.fromkeys(pack.signals, pack.root), **book._signal_roots},
     )
 
 
@@ -607,9 +694,9 @@ class _Checker:
             if isinstance(rule.when, Match) and rule.when.is_presence:
                 for name in rule.when.signals or ():
                     presence.setdefault(name, []).append(rule)
-        path = str(self.book.root / "signals.yaml")
         for name, signal in self.book.signals.items():
             found = presence.get(name, [])
+            path = self.book.signal_file(name)
             if not found:
                 yield Problem(
                     path,
@@ -667,12 +754,11 @@ class _Checker:
                         )
 
     def _signal_sources(self) -> Iterator[Problem]:
-        path = str(self.book.root / "signals.yaml")
         for name, signal in self.book.signals.items():
             for ref in signal.sources:
                 if ref not in self.book.sources:
                     yield Problem(
-                        path,
+                        self.book.signal_file(name),
                         f"signal {name!r}: source {ref!r} is not in sources.yaml{_suggest(ref, self.book.sources)}",
                     )
 
