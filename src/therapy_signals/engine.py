@@ -20,8 +20,9 @@ from pydantic_core import ErrorDetails
 from . import _yaml
 from ._compile import compile_ruleset
 from ._durable import DurableBackend
-from ._evaluate import count_distinct
+from ._evaluate import Outcome, count_distinct
 from ._facts import EncodedScenario, encode, to_fact
+from ._floor import FloorOutcome, SafetyFloor
 from ._io import parse_json
 from .errors import Problem, RenderError, RuleBookError, ScenarioError
 from .limits import DEFAULT_INPUT_LIMITS, DEFAULT_TEMPLATE_LIMITS, InputLimits, TemplateLimits
@@ -39,7 +40,7 @@ from .model import (
 )
 from .render import _LAYOUTS, Renderer
 from .resolve import Resolution, resolve
-from .rulebook import RuleBook, _ResourceFile
+from .rulebook import Rule, RuleBook, _ResourceFile
 
 __all__ = ["BUILTIN", "Engine", "explain"]
 
@@ -96,16 +97,17 @@ class Engine:
             name=self.rulebook.name, version=self.rulebook.version, hash=self.rulebook.content_hash
         )
         self._categories = {name: s.category for name, s in self.rulebook.signals.items()}
-        sources = self.rulebook.sources
-        self._references = {
-            rule.id: [
-                Reference(id=r, title=sources[r].title, kind=sources[r].kind, url=sources[r].url)
-                for r in rule.references
-            ]
-            for rule in self.rulebook.rules.values()
-        }
+        self._references = {rule.id: self._cite(rule) for rule in self.rulebook.rules.values()}
+        # With packs, the base runs beside them for scenarios with a safety signal (_floor.py).
+        self._floor = SafetyFloor(self.rulebook.base) if self.rulebook.packs else None
         if self.rulebook.packs:
             self._probe_packs()
+
+    def _cite(self, rule: Rule) -> list[Reference]:
+        sources = self.rulebook.sources
+        return [
+            Reference(id=r, title=sources[r].title, kind=sources[r].kind, url=sources[r].url) for r in rule.references
+        ]
 
     def _probe_packs(self) -> None:
         """Render what the packs brought once, on witness scenarios, so a template that breaks a
@@ -230,7 +232,11 @@ class Engine:
         encoded, counts = self._encode(parsed)
         fired = self._backend.fired(to_fact(encoded, "", counts))
         resolution = resolve(self.rulebook, encoded, fired)
-        return self._guidance(parsed, encoded, resolution, render)
+        floor = None
+        if self._floor is not None and self._floor.applies(parsed):
+            floor = self._floor.raise_to_floor(resolution, encoded)
+            resolution = floor.resolution
+        return self._guidance(parsed, encoded, resolution, render, floor)
 
     def explain_many(self, scenarios: Iterable[ScenarioInput], *, render: bool = True) -> Iterable[Guidance]:
         """Explain scenarios one by one, lazily, in order."""
@@ -239,7 +245,14 @@ class Engine:
 
     # -- output --------------------------------------------------------------------------
 
-    def _guidance(self, scenario: Scenario, encoded: EncodedScenario, resolution: Resolution, render: bool) -> Guidance:
+    def _guidance(
+        self,
+        scenario: Scenario,
+        encoded: EncodedScenario,
+        resolution: Resolution,
+        render: bool,
+        floor: FloorOutcome | None = None,
+    ) -> Guidance:
         strings = self.renderer.strings
         findings = [self._finding(m.rule, m.outcome, encoded, render) for m in resolution.findings]
         superseded = [
@@ -253,6 +266,9 @@ class Engine:
         ]
         level = resolution.level
         top = [f for f in findings if f.level is level]
+        resources = self._resources_for(level, [m.rule for m in resolution.findings])
+        if floor is not None:  # every resource the base alone would show stays
+            resources = self._resources_for(floor.base_level, floor.base_rules, also=resources)
         steps = _unique([s for f in top for s in f.steps] + strings.steps[level])
         guidance = Guidance(
             scenario_id=scenario.id,
@@ -263,7 +279,7 @@ class Engine:
             findings=findings,
             superseded=superseded,
             steps=steps,
-            resources=self._resources_for(level, findings),
+            resources=resources,
             disclaimer=strings.disclaimer,
             locale=self.locale,
             rulebook=self._info,
@@ -272,9 +288,10 @@ class Engine:
         guidance._renderer = self.renderer
         return guidance
 
-    def _finding(self, rule: Any, outcome: Any, encoded: EncodedScenario, render: bool) -> Finding:
+    def _finding(self, rule: Rule, outcome: Outcome, encoded: EncodedScenario, render: bool) -> Finding:
         cited = sorted(outcome.cited)
         words = self.renderer.words(rule)
+        references = self._references.get(rule.id) if self.rulebook.rules.get(rule.id) is rule else None
         return Finding(
             rule_id=rule.id,
             title=words.title or rule.title,
@@ -284,12 +301,13 @@ class Engine:
             normal_when=words.normal_when or rule.normal_when,
             say=list(words.say or ()),
             steps=list(words.steps or ()),
-            references=self._references[rule.id],
+            references=references if references is not None else self._cite(rule),  # a rule of the floor
             because=Because(observations=cited, conditions=list(outcome.held)),
         )
 
-    def _resources_for(self, level: Level, findings: Sequence[Finding]) -> list[Resource]:
-        named = {r for f in findings for r in self.rulebook.rules[f.rule_id].resources}
+    def _resources_for(self, level: Level, rules: Sequence[Rule], also: Sequence[Resource] = ()) -> list[Resource]:
+        """The configured resources shown at this level or named by these rules (or in ``also``), in order."""
+        named = {r for rule in rules for r in rule.resources} | {r.id for r in also}
         return [
             Resource(id=r.id, name=r.name, contact=r.contact, url=r.url)
             for r in self._resources

@@ -233,18 +233,49 @@ class Renderer:
         own = [f for f in self.folders if f.name == self.locale]
         return [f / name for f in own if (f / name).is_file()]
 
+    def _from_pack(self, path: Path) -> bool:
+        real = path.resolve()
+        return any(real.is_relative_to(pack.resolve()) for pack in self.book.packs)
+
     def _strings(self) -> Strings:
         found = self._own("strings.yaml")
         if not found:
             path = self.book.root / "templates" / self.locale / "strings.yaml"
             raise RuleBookError([Problem(str(path), "missing; each locale needs strings.yaml")])
-        return _yaml.validate(Strings, _yaml.load(found[0]), found[0])
+        strings = _yaml.validate(Strings, _yaml.load(found[0], self.book.limits), found[0])
+        base = [f for f in found if not self._from_pack(f)]
+        if base and base[0] != found[0]:
+            own = _yaml.validate(Strings, _yaml.load(base[0], self.book.limits), base[0])
+            if strings.levels != own.levels:
+                raise RuleBookError(
+                    [
+                        Problem(
+                            str(found[0]),
+                            f"levels: a pack may not rename levels or reword their summaries in {self.locale!r}, "
+                            f"which the rule base words itself ({base[0]}); leave 'levels' as it is there",
+                        )
+                    ]
+                )
+        problems = _level_name_problems(strings, self._base_level_names())
+        if problems:
+            raise RuleBookError([Problem(str(found[0]), p) for p in problems])
+        return strings
+
+    def _base_level_names(self) -> dict[Level, set[str]]:
+        """Every name each level goes by in the base's default locale, and its id."""
+        names = {level: {_fold(level.value)} for level in Level}
+        path = self.book.base.root / "templates" / self.book.meta.default_locale / "strings.yaml"
+        if path.is_file():
+            base = _yaml.validate(Strings, _yaml.load(path, self.book.limits), path)
+            for level, words in base.levels.items():
+                names[level].add(_fold(words.name))
+        return names
 
     def _wording(self) -> Wording:
         signals: dict[str, str] = {}
         rules: dict[str, RuleWords] = {}
         for path in reversed(self._own("wording.yaml")):  # packs override the base
-            wording = _yaml.validate(Wording, _yaml.load(path), path)
+            wording = _yaml.validate(Wording, _yaml.load(path, self.book.limits), path)
             unknown = [f"signal {s!r}" for s in wording.signals if s not in self.book.signals]
             unknown += [f"rule {r!r}" for r in wording.rules if r not in self.book.rules]
             if unknown:
@@ -256,11 +287,39 @@ class Renderer:
         return Wording(signals=signals, rules=rules)
 
     def _resources(self) -> list[ResourceDef] | None:
-        """Resources configured for this locale (crisis lines differ by country), if any."""
+        """Resources configured for this locale (crisis lines differ by country), if any.
+
+        A pack's file adds to what the base shows in this locale and may not change it: only
+        the application replaces crisis lines, with ``Engine(resources=...)``.
+        """
         found = self._own("resources.yaml")
         if not found:
             return None
-        return list(_yaml.validate(_ResourceFile, _yaml.load(found[0]), found[0]).resources)
+        base = [f for f in found if not self._from_pack(f)]
+        start = self._resource_file(base[0]) if base else list(self.book.resources.values())
+        merged = {r.id: r for r in start}
+        for resource in self.book.resources.values():  # what packs added at their top level
+            if resource.id not in self.book.base.resources:
+                merged.setdefault(resource.id, resource)
+        known = {**self.book.base.resources, **merged}  # an id the base uses anywhere keeps its meaning
+        problems = []
+        for path in reversed([f for f in found if self._from_pack(f)]):
+            for resource in self._resource_file(path):
+                if known.get(resource.id, resource) != resource:
+                    problems.append(
+                        Problem(
+                            str(path),
+                            f"resource {resource.id!r} is already defined differently; a pack may add resources, "
+                            "not redefine them; an application sets its own with Engine(resources=...)",
+                        )
+                    )
+                merged[resource.id] = known[resource.id] = resource
+        if problems:
+            raise RuleBookError(problems)
+        return list(merged.values())
+
+    def _resource_file(self, path: Path) -> list[ResourceDef]:
+        return list(_yaml.validate(_ResourceFile, _yaml.load(path, self.book.limits), path).resources)
 
     def label(self, signal: str) -> str:
         """The signal's label in this locale."""
@@ -359,6 +418,26 @@ class Renderer:
             "labels": {o.signal: self.label(o.signal) for o in guidance.observations},
         }
         return self._render(f"_layout/{_LAYOUTS[fmt]}", context, html=fmt == "html").strip() + "\n"
+
+
+def _fold(name: str) -> str:
+    return " ".join(name.casefold().split())
+
+
+def _level_name_problems(strings: Strings, base: Mapping[Level, set[str]]) -> list[str]:
+    """A level's displayed name may not be another level's name (in this locale or the base's) or id."""
+    problems = []
+    for level, words in strings.levels.items():
+        name = _fold(words.name)
+        for other in Level:
+            if other is level:
+                continue
+            if name in base[other] or name == _fold(strings.levels[other].name):
+                problems.append(
+                    f"levels.{level.value}.name: {words.name!r} is what the level {other.value!r} is called; "
+                    "each level needs a name of its own, so a serious finding can never read as a normal one"
+                )
+    return problems
 
 
 def layout_data(guidance: Guidance) -> dict[str, Any]:

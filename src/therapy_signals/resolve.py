@@ -16,6 +16,7 @@ explained by at least one finding.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from ._evaluate import Outcome, evaluate
@@ -25,7 +26,7 @@ from .errors import EngineDisagreementError
 from .model import Category, Level
 from .rulebook import Rule, RuleBook
 
-__all__ = ["Matched", "Resolution", "resolve"]
+__all__ = ["Matched", "Resolution", "ordered", "resolve"]
 
 CATEGORY_ORDER = (
     Category.safety,
@@ -63,6 +64,11 @@ class Resolution:
 def _order(matched: Matched) -> tuple[int, int, str]:
     rule = matched.rule
     return (-rule.level.rank, CATEGORY_ORDER.index(rule.category), rule.id)
+
+
+def ordered(found: Iterable[Matched]) -> tuple[Matched, ...]:
+    """Findings in the order guidance shows them: highest level first, then by category and id."""
+    return tuple(sorted(found, key=_order))
 
 
 def _normal_pass(found: list[Matched]) -> tuple[list[Matched], list[Gave]]:
