@@ -65,7 +65,7 @@ def serve(
         float | None,
         typer.Option(
             min=0.1,
-            help="Seconds a client has to send a request's headers; then it is closed (default 10).",
+            help="Seconds a client has to send a request's headers; then a 408 and close (default 10).",
             show_default=False,
         ),
     ] = None,
@@ -73,7 +73,7 @@ def serve(
         float | None,
         typer.Option(
             min=0.1,
-            help="Seconds a client has to send a body once its headers are in; then a 408 (default 30).",
+            help="Seconds a client has to send a body once its headers are in; then a 408 and close (default 30).",
             show_default=False,
         ),
     ] = None,

@@ -438,8 +438,8 @@ class SlowClientProtocol(HttpToolsProtocol):
 
     uvicorn has no header timeout: a client that connects and sends nothing, or sends its
     headers a byte at a time, keeps its connection for as long as it likes, and enough of
-    them keep every other client out. Nor does httptools bound the headers' size; it joins
-    a header's pieces as they come, in time that grows with the square of its length. Here a
+    them keep every other client out. Nor does httptools bound the headers' size: it keeps
+    a header's pieces in memory until the header ends (an 8 MB one was answered). Here a
     connection has ``header_timeout`` seconds from when it opens, and each later request as
     long from its first byte, to finish its request line and headers, which may take at
     most MAX_HEADER_BYTES; past either it gets a 408 or a 431 and is closed (a connection
