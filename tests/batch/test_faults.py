@@ -145,11 +145,11 @@ def test_a_manifest_that_cannot_be_written_leaves_no_temporary_file(
     assert cut.read_bytes() == whole.read_bytes()
 
 
-def _private_tmpfs_works() -> bool:
+def _private_tmpfs_works(folder: Path) -> bool:
     if not sys.platform.startswith("linux") or shutil.which("unshare") is None:
         return False
     probe = subprocess.run(
-        ["unshare", "--mount", "--propagation", "private", "sh", "-c", "mount -t tmpfs -o size=64k tmpfs /mnt"],
+        ["unshare", "--mount", "--propagation", "private", "sh", "-c", f"mount -t tmpfs -o size=64k tmpfs {folder}"],
         capture_output=True,
         timeout=60,
         check=False,
@@ -157,11 +157,12 @@ def _private_tmpfs_works() -> bool:
     return probe.returncode == 0
 
 
-@pytest.mark.skipif(not _private_tmpfs_works(), reason="needs unshare and mount (root, or a user namespace)")
 def test_a_full_disk_fails_cleanly_and_resumes_once_space_is_freed(
     tmp_path: Path, engine: Engine, scenarios: Path
 ) -> None:
     """A real ENOSPC: a small tmpfs, seen only by the commands in its private mount namespace."""
+    if not _private_tmpfs_works(tmp_path):
+        pytest.skip("needs unshare and mount (root, or a user namespace that allows them)")
     whole = tmp_path / "whole.jsonl"
     _whole(engine, scenarios, whole, text=True)
     disk, kept = tmp_path / "disk", tmp_path / "kept"
