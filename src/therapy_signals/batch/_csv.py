@@ -65,7 +65,9 @@ def neutral(cell: str) -> str:
 
 def restored(cell: str) -> str:
     """The cell as it was before :func:`neutral`: one ``'`` less in front of a formula start."""
-    return cell[1:] if cell.startswith("'") and cell.lstrip("'").startswith(_FORMULA_START) else cell
+    if cell[:1] != "'":
+        return cell  # nearly every cell: a file of many rows reads this once per cell
+    return cell[1:] if cell.lstrip("'").startswith(_FORMULA_START) else cell
 
 
 # -- reading scenarios ------------------------------------------------------------------------
@@ -222,42 +224,31 @@ def _rows(reader: Iterator[list[str]], lines: _Lines) -> Iterator[_Row | _Unread
 class _Group:
     """The rows of one scenario while they are being read, holding at most one scenario's worth."""
 
-    def __init__(self, number: int, columns: list[str], row: _Row, limit: int) -> None:
+    def __init__(self, number: int, row: _Row, values: dict[str, str], limit: int) -> None:
         self.number = number
         self.line = row.line
         self.limit = limit
-        self.columns = columns
         self.rows: list[list[str]] = []
         self.count = 0
         self.size = 0
-        values = self._values(row)
         self.scenario: dict[str, Any] = {key: values.get(column, "") for column, key in SCENARIO_KEYS.items()}
         self.observations: list[dict[str, Any]] = []
         self.problems: list[str] = []
-        self.add(row, values)
 
-    def _values(self, row: _Row) -> dict[str, str]:
-        # Stripped before restored: a neutralised cell keeps the tab or the CR behind its quote.
-        return {
-            column: restored(cell if column == "note" else cell.strip())
-            for column, cell in zip(self.columns, row.cells, strict=False)
-        }
-
-    def continues(self, row: _Row) -> bool:
+    def continues(self, values: dict[str, str]) -> bool:
         """Whether the row has this scenario's (non-empty) id."""
-        return bool(self.scenario["id"]) and self._values(row).get("scenario_id", "") == self.scenario["id"]
+        return bool(self.scenario["id"]) and values.get("scenario_id", "") == self.scenario["id"]
 
-    def add(self, row: _Row, values: dict[str, str] | None = None) -> None:
+    def add(self, row: _Row, values: dict[str, str], columns: int) -> None:
         self.count += 1
         self.size += row.size
         if self.count > MAX_OBSERVATIONS or self.size > self.limit:
             return  # counted, not held: the record is refused as too large
-        values = self._values(row) if values is None else values
         self.rows.append(row.cells)
         if row.problem:
             self.problems.append(row.problem)
-        if len(row.cells) != len(self.columns):
-            self.problems.append(f"line {row.line}: {len(row.cells)} cells for {len(self.columns)} columns")
+        if len(row.cells) != columns:
+            self.problems.append(f"line {row.line}: {len(row.cells)} cells for {columns} columns")
         self._check_scenario_columns(values, row.line)
         self.observations.append(_observation(values))
 
@@ -342,12 +333,21 @@ def _first_row(reader: Iterator[list[str]], name: str) -> list[str] | None:
         raise InputError(f"{name}:1: not valid CSV: {error}") from None
 
 
+def _values(columns: list[str], row: _Row) -> dict[str, str]:
+    # Stripped before restored: a neutralised cell keeps the tab or the CR behind its quote.
+    return {
+        column: restored(cell if column == "note" else cell.strip())
+        for column, cell in zip(columns, row.cells, strict=False)
+    }
+
+
 def _grouped(rows: Iterator[_Row | _Unreadable], columns: list[str], limit: int) -> Iterator[Record]:
     group: _Group | None = None
     number = 0
     for row in rows:
-        if isinstance(row, _Row) and group is not None and group.continues(row):
-            group.add(row)
+        values = _values(columns, row) if isinstance(row, _Row) else {}
+        if isinstance(row, _Row) and group is not None and group.continues(values):
+            group.add(row, values, len(columns))
             continue
         if group is not None:
             yield group.record()
@@ -356,7 +356,8 @@ def _grouped(rows: Iterator[_Row | _Unreadable], columns: list[str], limit: int)
         if isinstance(row, _Unreadable):
             yield Record(number, row.line, {}, Problem("(rows)", row.reason))
         else:
-            group = _Group(number, columns, row, limit)
+            group = _Group(number, row, values, limit)
+            group.add(row, values, len(columns))
     if group is not None:
         yield group.record()
 
