@@ -277,3 +277,36 @@ def test_parquet_rows_are_as_strict(tmp_path: Path, book: RuleBook) -> None:
     assert [i.ok for i in items] == [False, False, True]
     assert "sessions: a whole number" in items[0].message
     assert "the key 'signal' appears more than once" in items[1].message
+
+
+def test_the_command_line_takes_max_bytes_and_records_it(tmp_path: Path, book: RuleBook) -> None:
+    import subprocess
+
+    from .conftest import SCRIPT
+
+    signal = _signal(book)
+    long_one = json.dumps({"observations": [{"signal": signal, "note": "n" * 500}]})
+    source = tmp_path / "in.jsonl"
+    source.write_text("\n".join([_good(book, 0), long_one, _good(book, 1)] * 20) + "\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+
+    def batch(*options: str) -> subprocess.CompletedProcess[str]:
+        command = [str(SCRIPT), "batch", str(source), "-o", str(out), "--chunk-size", "10", *options]
+        return subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
+
+    done = batch("--max-bytes", "400")
+    assert done.returncode == 0, done.stderr
+    assert "60 records: 40 results" in done.stderr and "20 rejected" in done.stderr
+    errors = list(read_errors(Path(f"{out}.errors.jsonl")))
+    assert [e.line for e in errors] == list(range(2, 61, 3))
+    assert all("over the limit of 400 for one scenario" in e.message for e in errors)
+    manifest = json.loads(Path(f"{out}.manifest.json").read_text())
+    assert manifest["options"]["limits"]["max_bytes"] == 400
+
+    manifest["status"] = "interrupted"  # as if stopped: a resume must not change the limit under it
+    Path(f"{out}.manifest.json").write_text(json.dumps(manifest))
+    refused = batch("--resume")
+    assert refused.returncode == 2
+    assert "cannot resume: the input limits were max_bytes 400, max_depth 32, max_digits 20" in refused.stderr
+    plain = batch()  # nor start afresh over it without being told
+    assert plain.returncode == 2 and "add --resume" in plain.stderr
