@@ -202,6 +202,9 @@ def test_an_engine_and_limits_are_not_both_given(engine: Engine) -> None:
     with pytest.raises(ValueError, match="not both"):
         Batch(engine=engine, limits=InputLimits())
     assert Batch(engine=Engine(limits=InputLimits(max_bytes=99))).limits.max_bytes == 99
+    line = '{"observations": [{"signal": "' + sorted(engine.rulebook.signals)[0] + '"}]}'
+    assert [i.ok for i in run_batch([line], limits=InputLimits(max_bytes=len(line) - 1))] == [False]
+    assert [i.ok for i in run_batch([line], limits=InputLimits(max_bytes=len(line)))] == [True]
 
 
 def test_read_scenarios_is_as_strict_as_a_batch(tmp_path: Path, book: RuleBook) -> None:

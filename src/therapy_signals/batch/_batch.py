@@ -581,6 +581,7 @@ def run_batch(
     chunk_size: int = 1000,
     fail_fast: bool = False,
     engine: Engine | None = None,
+    limits: InputLimits | None = None,
     errors: str | Path | None = None,
     resume: bool = False,
     input_format: str | None = None,
@@ -606,6 +607,7 @@ def run_batch(
         chunk_size=chunk_size,
         fail_fast=fail_fast,
         engine=engine,
+        limits=limits,
     )
     return batch.run(
         source,
