@@ -137,6 +137,7 @@ def test_a_manifest_that_cannot_be_written_leaves_no_temporary_file(
     manifest = Path(f"{cut}.manifest.json")
     line = one_error_line(cli("batch", scenarios, "-o", cut, "-q", limit=600))  # a manifest is 1.5 kB
     assert line.startswith(f"error: {manifest}: cannot write: the file grew past the largest file allowed")
+    assert line.endswith("then run it again")  # no manifest, so nothing to resume
     assert leftovers(tmp_path) == [] and not manifest.exists()
     whole = tmp_path / "whole.jsonl"
     _whole(engine, scenarios, whole)

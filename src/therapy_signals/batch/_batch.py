@@ -24,7 +24,7 @@ from ..errors import BatchError, InputError, ResumeError
 from ..limits import DEFAULT_INPUT_LIMITS, InputLimits
 from ..model import Level
 from ..rulebook import RuleBook
-from ._faults import AGAIN, writing
+from ._faults import AGAIN, RESUME, writing
 from ._io import Record, ScenarioSource, Sink, Target, error_sink, file_sha256, open_scenarios, result_sink
 from ._manifest import errors_path, manifest_path, now, read_manifest, stamp, write_manifest
 from ._parallel import Executor, WorkerConfig, build_engine, executor
@@ -330,7 +330,8 @@ class BatchRun:
         timing["scenarios_per_second"] = round(self.records / seconds, 1) if seconds > 0 else None
         if out is not None and err is not None:
             manifest["checkpoint"] = {"output": out.position(), "errors_file": err.position()}
-        write_manifest(self.manifest_file, manifest)
+        # Until one manifest is on disk there is nothing to resume: the command runs again.
+        write_manifest(self.manifest_file, manifest, RESUME if self._saved is not None else AGAIN)
         self._saved = copy.deepcopy(manifest)
 
     def _sinks(self) -> tuple[Sink | None, Sink | None]:
