@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from ._fields import FACT_KEYS, OBSERVATION_FIELDS, presence_key
 from .conditions import All, AnyOf, Condition, Count, Match, Not, ScenarioTest, Test
@@ -139,16 +139,20 @@ def _scenario(condition: ScenarioTest, negated: bool) -> list[Branch]:
     return [[a for part in combo for a in part] for combo in itertools.product(*per_test)]
 
 
-def _product(parts: list[list[Branch]]) -> list[Branch]:
-    branches: list[Branch] = [[]]
+T = TypeVar("T")
+Leaf = Callable[[Match | Count | ScenarioTest, bool], list[list[T]]]
+
+
+def _product(parts: list[list[list[T]]]) -> list[list[T]]:
+    product: list[list[T]] = [[]]
     for options in parts:
-        branches = [b + o for b in branches for o in options]
-        if len(branches) > MAX_BRANCHES:
+        product = [b + o for b in product for o in options]
+        if len(product) > MAX_BRANCHES:
             raise TooComplexError(f"expands to more than {MAX_BRANCHES} alternatives; split the rule")
-    return branches
+    return product
 
 
-def _union(parts: list[list[Branch]]) -> list[Branch]:
+def _union(parts: list[list[list[T]]]) -> list[list[T]]:
     # An any grows the count as surely as an all does: YAML aliases nested in any: once
     # expanded into millions of branches, and the Engine never finished building.
     union = [b for p in parts for b in p]
@@ -157,21 +161,48 @@ def _union(parts: list[list[Branch]]) -> list[Branch]:
     return union
 
 
-def branches(condition: Condition, count_key: CountKey, negated: bool = False) -> list[Branch]:
-    """The condition (or its complement) as alternatives of conjunctions of durable atoms."""
+def _dnf(condition: Condition, leaf: Leaf[T], negated: bool = False) -> list[list[T]]:
+    """The condition (or its complement) as alternatives of conjunctions of what ``leaf`` makes."""
     if isinstance(condition, Not):
-        return branches(condition.not_, count_key, not negated)
+        return _dnf(condition.not_, leaf, not negated)
     if isinstance(condition, All | AnyOf):
         children = condition.all if isinstance(condition, All) else condition.any
-        parts = [branches(c, count_key, negated) for c in children]
+        parts = [_dnf(c, leaf, negated) for c in children]
         conjunctive = isinstance(condition, All) != negated
         return _product(parts) if conjunctive else _union(parts)
-    if isinstance(condition, Match):
-        return [[_negative(condition) if negated else _positive(condition)]]
-    if isinstance(condition, Count):
-        op = "$lt" if negated else "$gte"
-        return [[{op: {count_key(condition.count): condition.at_least}}]]
-    return _scenario(condition, negated)
+    return leaf(condition, negated)
+
+
+def branches(condition: Condition, count_key: CountKey) -> list[Branch]:
+    """The condition as alternatives of conjunctions of durable atoms."""
+
+    def atoms(node: Match | Count | ScenarioTest, negated: bool) -> list[Branch]:
+        if isinstance(node, Match):
+            return [[_negative(node) if negated else _positive(node)]]
+        if isinstance(node, Count):
+            op = "$lt" if negated else "$gte"
+            return [[{op: {count_key(node.count): node.at_least}}]]
+        return _scenario(node, negated)
+
+    return _dnf(condition, atoms)
+
+
+Reach = Callable[[Match], frozenset[str]]
+
+
+def needs(condition: Condition, reach: Reach) -> list[frozenset[str] | None]:
+    """For each branch, in the order of :func:`branches`: fact keys of which at least one must
+    be present for it to fire (from its tightest positive match or count), or None if any fact
+    might fire it. A bound on how many rules a fact can fire, computed before asserting it."""
+
+    def leaf(node: Match | Count | ScenarioTest, negated: bool) -> list[list[frozenset[str]]]:
+        if isinstance(node, ScenarioTest):
+            return [[] for _ in _scenario(node, negated)]
+        if negated:
+            return [[]]
+        return [[reach(node if isinstance(node, Match) else node.count)]]
+
+    return [min(branch, key=len) if branch else None for branch in _dnf(condition, leaf)]
 
 
 ALWAYS = "_always"
@@ -180,6 +211,15 @@ ALWAYS = "_always"
 durable_rules 2.0.28 frees uninitialised memory in ``delete_state`` when a state's fact
 fired no rule (seen under valgrind, and as sporadic aborts), so every fact fires this.
 """
+
+
+def fire_needs(conditions: Mapping[str, Condition], reach: Reach) -> dict[str, frozenset[str] | None]:
+    """:func:`needs` for every durable rule :func:`compile_ruleset` makes, by its name."""
+    found: dict[str, frozenset[str] | None] = {ALWAYS: None}
+    for rule_id, condition in conditions.items():
+        for index, need in enumerate(needs(condition, reach)):
+            found[f"{rule_id}#{index}"] = need
+    return found
 
 
 def compile_ruleset(conditions: Mapping[str, Condition], count_key: CountKey) -> dict[str, Any]:

@@ -21,9 +21,13 @@ import json
 import sys
 import threading
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ._compile import ALWAYS
+if TYPE_CHECKING:
+    from .rulebook import RuleBook
+
+from ._compile import ALWAYS, compile_ruleset, fire_needs
+from ._fields import presence_key
 from .errors import EngineUnavailableError
 
 _FIX = (
@@ -65,10 +69,31 @@ def _host_class(base: type[Any]) -> type[Any]:
     return QuietHost
 
 
-class DurableBackend:
-    """Asserts encoded scenario facts and reports which rule ids fired."""
+MAX_FIRED = 60
+"""The most durable rules one fact may fire on one Host: at 65, durable_rules 2.0.28 corrupts
+its heap (``free(): invalid pointer`` in ``delete_state``; 64 rules matching 64 distinct
+properties reproduce it), which a scenario of 59 observations reached. A fact that might
+fire more is asserted on chunks of the ruleset instead (decision 0014)."""
+_CHUNK = 40
 
-    def __init__(self, ruleset: Mapping[str, Any]) -> None:
+
+class DurableBackend:
+    """Asserts encoded scenario facts and reports which rule ids fired.
+
+    ``needs`` (from ``_compile.fire_needs``) says, for each durable rule, the fact keys of
+    which one must be present for it to fire; with it, a fact that might fire more than
+    :data:`MAX_FIRED` rules is asserted on chunks of at most 40 rules, each on its own Host.
+    """
+
+    def __init__(self, ruleset: Mapping[str, Any], needs: Mapping[str, frozenset[str] | None] | None = None) -> None:
+        self._spec = dict(ruleset)
+        self._chunks: list[DurableBackend] | None = None
+        self._anytime = frozenset(n for n, need in (needs or {}).items() if need is None)
+        self._by_key: dict[str, set[str]] = {}
+        for name, need in (needs or {}).items():
+            for key in need or ():
+                self._by_key.setdefault(key, set()).add(name)
+        self._bounded = needs is not None
         host_base, self._not_handled, self._c = _import_durable()
         self.name = f"therapy_signals_{next(_names)}"
         self._lock = _LOCK
@@ -84,6 +109,8 @@ class DurableBackend:
 
     def fired(self, fact_without_sid: Mapping[str, Any]) -> frozenset[str]:
         """Assert the fact under a fresh sid, collect the rules that fired, delete the state."""
+        if self._bounded and self._might_fire(fact_without_sid) > MAX_FIRED:
+            return frozenset().union(*(chunk.fired(fact_without_sid) for chunk in self._chunked()))
         with self._lock:
             sid = str(next(self._sids))
             try:
@@ -93,6 +120,21 @@ class DurableBackend:
                 return frozenset()  # no rule matched: a normal outcome, not an error
             finally:
                 self._delete(sid)
+
+    def _might_fire(self, fact: Mapping[str, Any]) -> int:
+        possible = set(self._anytime)
+        for key in fact:
+            possible.update(self._by_key.get(key, ()))
+        return len(possible)
+
+    def _chunked(self) -> list[DurableBackend]:
+        """The ruleset in chunks that can never fire more than :data:`MAX_FIRED` rules, built once."""
+        with self._lock:
+            if self._chunks is None:
+                names = [n for n in self._spec if n != ALWAYS]
+                groups = [names[i : i + _CHUNK] for i in range(0, len(names), _CHUNK)]
+                self._chunks = [DurableBackend({n: self._spec[n] for n in (ALWAYS, *group)}) for group in groups]
+            return self._chunks
 
     def _collect(self, state: int) -> frozenset[str]:
         """The rule ids of every action durable_rules queued for the state, each completed."""
@@ -122,3 +164,14 @@ class DurableBackend:
                 return len(self._host.get_facts(self.name, sid))
             except Exception:
                 return 0
+
+
+def durable_backend(book: RuleBook) -> tuple[DurableBackend, dict[str, Any]]:
+    """A rule book compiled onto its own Host, with the bound that keeps each fact's firings safe."""
+    conditions = {i: r.when for i, r in book.rules.items()}
+    ruleset = compile_ruleset(conditions, book.count_key)
+
+    def reach(match: Any) -> frozenset[str]:
+        return frozenset(presence_key(s) for s in book.signals_reached(match))
+
+    return DurableBackend(ruleset, fire_needs(conditions, reach)), ruleset

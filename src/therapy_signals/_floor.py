@@ -16,8 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ._compile import compile_ruleset
-from ._durable import DurableBackend
+from ._durable import durable_backend
 from ._evaluate import count_distinct
 from ._facts import EncodedScenario, to_fact
 from .model import Category, Level, Scenario
@@ -43,8 +42,7 @@ class SafetyFloor:
         self.book = base
         self.safety = frozenset(name for name, s in base.signals.items() if s.category is Category.safety)
         self._counts = list(base.count_matches())
-        ruleset = compile_ruleset({i: r.when for i, r in base.rules.items()}, base.count_key)
-        self._backend = DurableBackend(ruleset)
+        self._backend, _ = durable_backend(base)
 
     def applies(self, scenario: Scenario) -> bool:
         return any(o.signal in self.safety for o in scenario.observations)

@@ -18,8 +18,7 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from . import _yaml
-from ._compile import compile_ruleset
-from ._durable import DurableBackend
+from ._durable import durable_backend
 from ._evaluate import Outcome, count_distinct
 from ._facts import EncodedScenario, encode, to_fact
 from ._floor import FloorOutcome, SafetyFloor
@@ -90,9 +89,7 @@ class Engine:
         self.locale = self.renderer.locale
         self._resources = self._load_resources(resources)
         self._count_matches = list(self.rulebook.count_matches())
-        ruleset = compile_ruleset({i: r.when for i, r in self.rulebook.rules.items()}, self.rulebook.count_key)
-        self.ruleset = ruleset
-        self._backend = DurableBackend(ruleset)
+        self._backend, self.ruleset = durable_backend(self.rulebook)
         self._info = RuleBookInfo(
             name=self.rulebook.name, version=self.rulebook.version, hash=self.rulebook.content_hash
         )
