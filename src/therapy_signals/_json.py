@@ -10,7 +10,6 @@ place, and one walk over the result names the field path of the first problem.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import Any
 
 from .errors import InputError
@@ -34,10 +33,7 @@ class _Refused:
         self.reason = reason
 
 
-def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result = dict(pairs)
-    if len(result) == len(pairs):
-        return result
+def _twice(pairs: list[tuple[str, Any]], result: dict[str, Any]) -> _Twice:
     marked = _Twice(result)
     seen: set[str] = set()
     marked.twice = []
@@ -48,17 +44,33 @@ def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return marked
 
 
-def _number(limit: int, convert: Callable[[str], Any]) -> Callable[[str], Any]:
-    def parse(text: str) -> Any:
-        if len(text) > limit:
-            return _Refused(f"a number of {len(text):,} characters; at most {limit} are allowed")
-        return convert(text)
+class _Hooks:
+    """The parser's hooks for one text; ``marked`` says whether any value needs the walk."""
 
-    return parse
+    def __init__(self, limits: InputLimits) -> None:
+        self.limit = limits.max_digits
+        self.marked = False
 
+    def pairs(self, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        result = dict(pairs)
+        if len(result) == len(pairs):
+            return result
+        self.marked = True
+        return _twice(pairs, result)
 
-def _constant(text: str) -> _Refused:
-    return _Refused(f"{text} is not a JSON number; give a number or leave the field out")
+    def integer(self, text: str) -> Any:
+        return int(text) if len(text) <= self.limit else self._long(text)
+
+    def fraction(self, text: str) -> Any:
+        return float(text) if len(text) <= self.limit else self._long(text)
+
+    def _long(self, text: str) -> _Refused:
+        self.marked = True
+        return _Refused(f"a number of {len(text):,} characters; at most {self.limit} are allowed")
+
+    def constant(self, text: str) -> _Refused:
+        self.marked = True
+        return _Refused(f"{text} is not a JSON number; give a number or leave the field out")
 
 
 def _step(path: str, key: str | int) -> str:
@@ -122,21 +134,24 @@ class JsonFaultError(ValueError):
 
 def parse(text: str, limits: InputLimits = DEFAULT_INPUT_LIMITS) -> Any:
     """Parse strict JSON; JsonFaultError says where and why not (a batch words it per line)."""
+    hooks = _Hooks(limits)
     try:
         value = json.loads(
             text,
-            object_pairs_hook=_pairs,
-            parse_int=_number(limits.max_digits, int),
-            parse_float=_number(limits.max_digits, float),
-            parse_constant=_constant,
+            object_pairs_hook=hooks.pairs,
+            parse_int=hooks.integer,
+            parse_float=hooks.fraction,
+            parse_constant=hooks.constant,
         )
     except json.JSONDecodeError as error:
         raise JsonFaultError(f"{error.lineno}:{error.colno}", f"not valid JSON: {error.msg}") from None
     except RecursionError:
         raise JsonFaultError("(top)", f"nested deeper than {limits.max_depth} levels; a scenario needs 3") from None
-    found = _check(value, limits)
-    if found is not None:
-        raise JsonFaultError(*found)
+    # Nesting needs an opening bracket per level: with few of them, nothing can be too deep.
+    if hooks.marked or text.count("[") + text.count("{") > limits.max_depth:
+        found = _check(value, limits)
+        if found is not None:
+            raise JsonFaultError(*found)
     return value
 
 
