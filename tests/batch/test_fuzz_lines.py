@@ -131,7 +131,9 @@ def _check_run(folder: Path, engine: Engine, chunk_size: int, body: bytes, drawn
     return source
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 @given(data=st.data())
 def test_hostile_lines_never_stop_a_batch(
     tmp_path_factory: pytest.TempPathFactory, engine: Engine, book: RuleBook, data: st.DataObject
