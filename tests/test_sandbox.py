@@ -20,27 +20,15 @@ from therapy_signals._sandbox import BoundedEnvironment, TemplateLimitError, ren
 from therapy_signals.limits import TemplateLimits
 from therapy_signals.render import layout_data
 
-from .test_packs import make_pack
+from .test_packs import NEW_RULE, NEW_SIGNAL, make_pack
 
-PACK_RULE = (
-    "rules:\n"
-    "  - id: everyday.therapist-late\n"
-    "    title: Your therapist often runs late\n"
-    "    category: everyday\n"
-    "    level: discuss\n"
-    "    when: {signal: therapist_late_often}\n"
-    "    normal_when: Now and then, with an apology.\n"
-    "    explain: everyday/therapist-late.j2\n"
-    "    references: [guide#everyday-challenges]\n"
-)
-SIGNAL = "signals:\n  - {id: therapist_late_often, category: everyday, label: your therapist running late}\n"
 LATE = {"observations": [{"signal": "therapist_late_often"}]}
 
 
 def pack_with(tmp_path: Path, files: dict[str, str]) -> Path:
     base = {
-        "signals.yaml": SIGNAL,
-        "clinic.yaml": PACK_RULE,
+        "signals.yaml": NEW_SIGNAL,
+        "clinic.yaml": NEW_RULE,
         "templates/en/everyday/therapist-late.j2": "Running late is worth a word.",
     }
     return make_pack(tmp_path / "clinic", {**base, **files})

@@ -15,7 +15,7 @@ from typing import Any
 from .errors import InputError
 from .limits import DEFAULT_INPUT_LIMITS, InputLimits
 
-__all__ = ["JsonFaultError", "decode_text", "loads", "parse"]
+__all__ = ["JsonFaultError", "decode", "decode_text", "loads", "parse"]
 
 
 class _Twice(dict[str, Any]):
@@ -106,28 +106,36 @@ def _check(value: Any, limits: InputLimits) -> tuple[str, str] | None:
 
 
 def decode_text(data: bytes | str, source: str, limits: InputLimits = DEFAULT_INPUT_LIMITS) -> str:
-    """UTF-8 text of at most ``limits.max_bytes``; InputError says what is wrong."""
+    """UTF-8 text of at most ``limits.max_bytes``; InputError names the source and what is wrong."""
+    try:
+        return decode(data, limits)
+    except JsonFaultError as fault:
+        raise InputError(f"{source}: {fault.reason}") from None
+
+
+def decode(data: bytes | str, limits: InputLimits = DEFAULT_INPUT_LIMITS) -> str:
+    """UTF-8 text of at most ``limits.max_bytes``; JsonFaultError (with no place) says why not."""
     size = len(data) if isinstance(data, bytes) else len(data.encode("utf-8", "surrogatepass"))
     if size > limits.max_bytes:
-        raise InputError(
-            f"{source}: {size:,} bytes, over the limit of {limits.max_bytes:,} for one scenario; "
-            "raise it with --max-bytes (or InputLimits(max_bytes=...)) if this is really one scenario"
+        raise JsonFaultError(
+            "",
+            f"{size:,} bytes, over the limit of {limits.max_bytes:,} for one scenario; "
+            "raise it with --max-bytes (or InputLimits(max_bytes=...)) if this is really one scenario",
         )
     if isinstance(data, str):
         return data
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        raise InputError(
-            f"{source}: not UTF-8 text (byte {error.start} is 0x{data[error.start]:02x}); save it as UTF-8"
-        ) from None
+        byte = f"byte {error.start} is 0x{data[error.start]:02x}"
+        raise JsonFaultError("", f"not UTF-8 text ({byte}); save it as UTF-8") from None
 
 
 class JsonFaultError(ValueError):
     """Why a text is not a scenario's JSON, and where: ``line:column``, or a field path."""
 
     def __init__(self, where: str, reason: str) -> None:
-        super().__init__(f"{where}: {reason}")
+        super().__init__(f"{where}: {reason}" if where else reason)
         self.where = where
         self.reason = reason
 

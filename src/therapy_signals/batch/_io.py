@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Literal, Protocol, cast
 
-from .._json import JsonFaultError, parse
+from .._json import JsonFaultError, decode, parse
 from ..errors import InputError, Problem
 from ..limits import DEFAULT_INPUT_LIMITS, InputLimits
 from ..model import Scenario
@@ -349,22 +349,11 @@ class LineFaultError(InputError):
 
 def parse_line(line: bytes | str, limits: InputLimits) -> Any:
     """A JSONL line as strict JSON (see ``_json``); LineFaultError says why not, fit to follow 'line N:'."""
-    size = len(line) if isinstance(line, bytes) else len(line.encode("utf-8", "surrogatepass"))
-    if size > limits.max_bytes:
-        raise LineFaultError(
-            f"{size:,} bytes, over the limit of {limits.max_bytes:,} for one scenario; "
-            "raise it with --max-bytes if this is really one scenario"
-        )
-    if isinstance(line, bytes):
-        try:
-            line = line.decode("utf-8-sig")
-        except UnicodeDecodeError as error:
-            raise LineFaultError(f"not UTF-8 text (byte {error.start} is 0x{line[error.start]:02x})") from None
     try:
-        return parse(line, limits)
+        return parse(decode(line, limits), limits)
     except JsonFaultError as fault:
         if not fault.where[:1].isdigit():
-            raise LineFaultError(fault.reason, fault.where) from None
+            raise LineFaultError(fault.reason, fault.where or None) from None
         raise LineFaultError(_syntax(fault)) from None
 
 
