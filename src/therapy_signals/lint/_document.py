@@ -16,13 +16,14 @@ starts with a capital letter after a list item ends the list instead of continui
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from bisect import bisect_right
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
 from markdown_it import MarkdownIt
 from markdown_it.rules_block import StateBlock
-from markdown_it.rules_block import table as markdown_table
+from markdown_it.rules_core import StateCore
 from markdown_it.token import Token as MdToken
 
 from ._inline import _Next, mask_inline
@@ -34,7 +35,8 @@ __all__ = ["Directive", "Document", "ListBlock", "ListItem", "Prose", "Section",
 _MAX_NESTING = 40
 
 
-@dataclass(eq=False)
+# Slots: an article of 250,000 one-line list items holds one of these records per item.
+@dataclass(eq=False, slots=True)
 class Prose:
     """A run of prose: whole source lines with the markup masked (offsets = columns)."""
 
@@ -59,13 +61,13 @@ class Prose:
         return " ".join(self.text.split())
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class ListItem:
     prose: Prose | None
     lists: list[ListBlock] = field(default_factory=list)
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class ListBlock:
     """A list (or a table's rows) and the sentence just before it that may frame it."""
 
@@ -75,7 +77,7 @@ class ListBlock:
     items: list[ListItem] = field(default_factory=list)
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Section:
     heading: Prose | None
     level: int
@@ -124,10 +126,9 @@ _ATX_CLOSE = re.compile(r"(?<![ \t])[ \t]++#++[ \t]*+$")
 _SETEXT_UNDERLINE = re.compile(r"[ \t>]*(=+|-+)[ \t]*")
 _BOLD_LINE = re.compile(r"^\s*+(\*\*|__)(?=\S)(.+?)(?<=\S)\1\s*+(?::\s*+)?$")
 _SMALL = words("a an the and or but of to in on at for with by from as is are vs not nor so")
-_LEAVES = frozenset({"paragraph_open", "heading_open", "fence", "code_block", "html_block", "hr", "tr_open"})
+_LEAVES = frozenset({"paragraph_open", "heading_open", "fence", "code_block", "html_block", "hr"})
 _LIST_START = re.compile(r"^[ \t]*(?:[-*+]|\d{1,9}[.)])[ \t]+\S")
 _REFERENCE = re.compile(r"^[ \t]{0,3}\[[^\]]+\]:[ \t]*\S")
-_CELL_TOKENS = frozenset({"th_open", "th_close", "td_open", "td_close", "inline"})
 
 
 def _blank(match: re.Match[str]) -> str:
@@ -167,10 +168,12 @@ class _Builder:
         self.real_heading_level = 0
         self.prose: list[Prose] = []
         self.lists: list[ListBlock] = []
-        self.covered: set[int] = set()
+        self.covered = bytearray(len(lines))  # 1 for each line a leaf block covers
         self.last_paragraph: Prose | None = None
         self.last_paragraph_end = -1
         self._text_from = (-1, -1)  # (line, the first line of text at or after it)
+        self._section_lines = [-1]  # where each section opens, in order, for section_at
+        self._sections = [self.root]
         self._last_sentence: dict[int, tuple[int, int] | None] = {}
 
     # -- prose -------------------------------------------------------------------------
@@ -192,6 +195,10 @@ class _Builder:
             masked.append(mask_inline(line))
         return Prose(kind, "\n".join(masked), start)
 
+    def cover(self, start: int, end: int) -> None:
+        end = min(end, len(self.covered))
+        self.covered[start:end] = b"\x01" * max(end - start, 0)
+
     def _add(self, prose: Prose) -> Prose:
         self.prose.append(prose)
         return prose
@@ -205,6 +212,12 @@ class _Builder:
         parent.children.append(section)
         self.section = section
         self.last_paragraph = None
+        self._section_lines.append(heading.line)
+        self._sections.append(section)
+
+    def section_at(self, line: int) -> Section:
+        """The section a line of the article is in."""
+        return self._sections[bisect_right(self._section_lines, line) - 1]
 
     def heading(self, start: int, end: int, level: int) -> None:
         self.real_heading_level = level
@@ -299,40 +312,87 @@ def parse(text: str) -> Document:
     tokens = _MARKDOWN.parse(source)
     builder = _Builder(lines)
     _walk(tokens, builder, skipped)
+    walked = len(builder.prose)
     _uncovered(builder, skipped)
+    if len(builder.prose) > walked:  # checks read prose in order: the first mention is the first
+        builder.prose.sort(key=lambda prose: prose.line)
     directives = list(_directives(lines, skipped))
     return Document(lines, builder.root, builder.prose, builder.lists, directives)
 
 
-def _rows_only_table(state: StateBlock, start: int, end: int, silent: bool) -> bool:
-    """markdown-it's table rule without a token per cell.
+# The only tokens _walk reads. markdown-it's other tokens (inline content, closing tags,
+# table rows and cells) cost about 350 bytes each and were thrown away unread: a 2 MB table
+# of short cells took 1.4 GB, three tokens a cell.
+_KEPT = frozenset(
+    {
+        "heading_open",
+        "paragraph_open",
+        "bullet_list_open",
+        "bullet_list_close",
+        "ordered_list_open",
+        "ordered_list_close",
+        "list_item_open",
+        "list_item_close",
+        "table_open",
+        "fence",
+        "code_block",
+        "html_block",
+        "hr",
+    }
+)
 
-    Only rows are read (each row is prose); a cell cost three tokens of about 300 bytes,
-    and a 2 MB table of short cells took 1.4 GB. The rule is markdown-it's own, so what is a
-    table and where it ends do not change; its cells go to one token that is thrown away.
+
+def _lean_block(state: StateCore) -> None:
+    """markdown-it's core block rule, keeping only the tokens in _KEPT.
+
+    The block rules are markdown-it's own, so what is a block and where it ends do not
+    change. A dropped token still moves the nesting level as markdown-it's ``push`` does:
+    ``maxNesting`` and the levels of the kept tokens stay what they were.
     """
-    if silent:
-        return markdown_table(state, start, end, silent)
-    push = state.push
-    scratch = MdToken("cell", "", 0)
+    if not state.src:
+        return
+    block = StateBlock(state.src, state.md, state.env, state.tokens)
+    push = block.push
+    dropped = MdToken("dropped", "", 0)
 
     def lean_push(kind: str, tag: str, nesting: Literal[-1, 0, 1]) -> MdToken:
-        # Opening and closing cells balance, so skipping both leaves the nesting level right.
-        return scratch if kind in _CELL_TOKENS else push(kind, tag, nesting)
+        if kind in _KEPT:
+            return push(kind, tag, nesting)
+        block.level += nesting
+        return dropped
 
-    setattr(state, "push", lean_push)  # noqa: B010  (an instance attribute over the method)
-    try:
-        return markdown_table(state, start, end, silent)
-    finally:
-        delattr(state, "push")
+    setattr(block, "push", lean_push)  # noqa: B010  (an instance attribute over the method)
+    state.md.block.tokenize(block, block.line, block.lineMax)
+
+
+def _bounded(tokenize: Callable[[StateBlock, int, int], None]) -> Callable[[StateBlock, int, int], None]:
+    """markdown-it's block tokenizer, skipping only the deep block when nesting runs out.
+
+    Past ``maxNesting`` markdown-it skips to the end of the enclosing range, and a list
+    item's range is the rest of the document: one line of 20 "- " hid every heading and
+    list after it. Here the skipped lines end where the deep block does, at the first line
+    indented less than its content; they are still linted as prose (``_uncovered``).
+    """
+
+    def run(state: StateBlock, start: int, end: int) -> None:
+        if state.level < state.md.options.maxNesting:
+            tokenize(state, start, end)
+            return
+        line = start
+        while line < end and (state.isEmpty(line) or state.sCount[line] >= state.blkIndent):
+            line += 1
+        state.line = line
+
+    return run
 
 
 def _markdown() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"maxNesting": _MAX_NESTING}).enable("table")
+    md.core.ruler.at("block", _lean_block)
+    setattr(md.block, "tokenize", _bounded(md.block.tokenize))  # noqa: B010
     # Only the blocks and their lines are used: inline parsing (links, emphasis) built
     # tokens nobody read, and 200 KB of "[" spent seconds in it.
     md.disable("inline")
-    md.block.ruler.at("table", _rows_only_table, {"alt": ["paragraph", "reference"]})
     return md
 
 
@@ -343,28 +403,29 @@ def _walk(tokens: list[MdToken], builder: _Builder, skipped: set[int]) -> None:
     lists: list[ListBlock | None] = []  # None: a list we split and whose rest starts later
     items: list[ListItem] = []
     item_indent: list[int] = []
-    tables: list[ListBlock] = []
-    in_head = False
-    index = 0
-    while index < len(tokens):
-        token = tokens[index]
+    for token in tokens:
         kind = token.type
-        span = token.map
-        # Only leaf blocks cover lines: a list item's range also spans what markdown-it skipped.
-        if span is not None and kind in _LEAVES:
-            builder.covered.update(range(span[0], span[1]))
-        if kind == "heading_open" and span is not None:
-            builder.heading(span[0], span[1], int(token.tag[1]))
-            index += 3
-            continue
-        if kind in ("bullet_list_open", "ordered_list_open") and span is not None:
-            parent = items[-1] if items else None
-            lists.append(builder.new_list(span[0], parent))
-        elif kind in ("bullet_list_close", "ordered_list_close"):
+        if kind in ("bullet_list_close", "ordered_list_close"):
             lists.pop()
             if not lists:
                 builder.last_paragraph = None
-        elif kind == "list_item_open" and span is not None:
+            continue
+        if kind == "list_item_close":
+            items.pop()
+            item_indent.pop()
+            continue
+        span = token.map
+        if span is None:
+            continue
+        # Only leaf blocks cover lines: a list item's range also spans what markdown-it skipped.
+        if kind in _LEAVES:
+            builder.cover(span[0], span[1])
+        if kind == "heading_open":
+            builder.heading(span[0], span[1], int(token.tag[1]))
+        elif kind in ("bullet_list_open", "ordered_list_open"):
+            parent = items[-1] if items else None
+            lists.append(builder.new_list(span[0], parent))
+        elif kind == "list_item_open":
             item = ListItem(None)
             current = lists[-1] if lists else None
             if current is None and lists:
@@ -374,35 +435,30 @@ def _walk(tokens: list[MdToken], builder: _Builder, skipped: set[int]) -> None:
                 current.items.append(item)
             items.append(item)
             item_indent.append(_content_indent(builder.lines[span[0]]))
-        elif kind == "list_item_close":
-            items.pop()
-            item_indent.pop()
-        elif kind == "paragraph_open" and span is not None:
+        elif kind == "paragraph_open":
             if items:
                 _item_paragraph(builder, items[-1], item_indent[-1], span[0], span[1], lists)
             else:
                 builder.paragraph(span[0], span[1])
-            index += 3
-            continue
-        elif kind == "table_open" and span is not None:
-            tables.append(builder.new_list(span[0], items[-1] if items else None))
-        elif kind == "thead_open":
-            in_head = True
-        elif kind == "thead_close":
-            in_head = False
-        elif kind == "tr_open" and span is not None and tables and not in_head:
-            tables[-1].items.append(ListItem(builder._add(builder._prose("row", span[0], span[1]))))
-        elif kind == "table_close" and tables:
-            tables.pop()
-        elif kind in ("fence", "code_block") and span is not None:
+        elif kind == "table_open":
+            _table(builder, span[0], span[1], items[-1] if items else None)
+        elif kind in ("fence", "code_block"):
             skipped.update(range(span[0], span[1]))
             builder.last_paragraph = None
-        elif kind == "html_block" and span is not None:
+        elif kind == "html_block":
             if not token.content.lstrip().startswith("<!--"):
                 builder._add(builder._prose("html", span[0], span[1]))
         elif kind == "hr":
             builder.last_paragraph = None
-        index += 1
+
+
+def _table(builder: _Builder, start: int, end: int, parent: ListItem | None) -> None:
+    """A table is a list of its body rows: line ``start`` is the header, the next its delimiter."""
+    block = builder.new_list(start, parent)
+    builder.covered[start] = 1
+    for row in range(start + 2, end):
+        builder.covered[row] = 1
+        block.items.append(ListItem(builder._add(builder._prose("row", row, row + 1))))
 
 
 def _content_indent(line: str) -> int:
@@ -446,7 +502,7 @@ def _uncovered(builder: _Builder, skipped: set[int]) -> None:
         line = lines[number] if ok else ""
         gap = (
             ok
-            and number not in builder.covered
+            and not builder.covered[number]
             and number not in skipped
             and line.strip()
             and not _REFERENCE.match(line)
@@ -454,6 +510,8 @@ def _uncovered(builder: _Builder, skipped: set[int]) -> None:
         )
         if gap and _LIST_START.match(line.lstrip(" >") or ""):
             if block is None:
+                # In the section the line is in (they are read after the rest), with no lead-in.
+                builder.section, builder.last_paragraph = builder.section_at(number), None
                 block = builder.new_list(number, None)
             block.items.append(ListItem(builder._add(builder._prose("item", number, number + 1, first_marker=True))))
             run_start = None
@@ -465,7 +523,7 @@ def _uncovered(builder: _Builder, skipped: set[int]) -> None:
         if run_start is not None:
             builder._add(builder._prose("paragraph", run_start, number))
             run_start = None
-        if ok and number in builder.covered:
+        if ok and builder.covered[number]:
             block = None
 
 

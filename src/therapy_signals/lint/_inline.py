@@ -175,30 +175,33 @@ def _sub(pattern: re.Pattern[str]) -> Callable[[str], str]:
     return lambda line: pattern.sub(_blank, line)
 
 
-def _having(*needles: str) -> Callable[[str], bool]:
-    return lambda line: any(needle in line for needle in needles)
+# Any markup at all: most lines of prose have none and skip every step below.
+_ANY_MARKUP = re.compile(r"[`!<&\[*_~\\]|://")
 
-
-# (whether a line can hold the markup, how to mask it), in the order they run: a code span
-# hides a tag, a tag hides what looks like a link. Most lines of prose skip every step.
-_STEPS: tuple[tuple[Callable[[str], bool], Callable[[str], str]], ...] = (
-    (_having("`"), lambda line: _masked(line, _code_spans)),
-    (_having("!["), lambda line: _masked(line, _images)),
-    (_having("<!--"), lambda line: _masked(line, _comments)),
-    (_having("<"), _sub(_TAG)),
-    (_having("<"), _sub(_AUTOLINK)),
-    (_having("://"), _sub(_URL)),
-    (_having("[^"), lambda line: _masked(line, _footnotes)),
-    (_having("&"), _sub(_ENTITY)),
-    (_having("["), _mask_links),
-    (_having("*", "_", "~~"), _sub(_EMPHASIS)),
-    (_having("\\"), lambda line: _ESCAPE.sub(" ", line)),
+# (what a line must contain for the step to find anything, how to mask it), in the order
+# they run: a code span hides a tag, a tag hides what looks like a link.
+_STEPS: tuple[tuple[tuple[str, ...], Callable[[str], str]], ...] = (
+    (("`",), lambda line: _masked(line, _code_spans)),
+    (("![",), lambda line: _masked(line, _images)),
+    (("<!--",), lambda line: _masked(line, _comments)),
+    (("<",), _sub(_TAG)),
+    (("<",), _sub(_AUTOLINK)),
+    (("://",), _sub(_URL)),
+    (("[^",), lambda line: _masked(line, _footnotes)),
+    (("&",), _sub(_ENTITY)),
+    (("[",), _mask_links),
+    (("*", "_", "~~"), _sub(_EMPHASIS)),
+    (("\\",), lambda line: _ESCAPE.sub(" ", line)),
 )
 
 
 def mask_inline(line: str) -> str:
     """The prose of one line: inline markup replaced by spaces of the same length."""
-    for holds, mask in _STEPS:
-        if holds(line):
-            line = mask(line)
+    if not _ANY_MARKUP.search(line):
+        return line
+    for needles, mask in _STEPS:
+        for needle in needles:
+            if needle in line:
+                line = mask(line)
+                break
     return line
