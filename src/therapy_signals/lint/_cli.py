@@ -7,6 +7,7 @@ for markdown-it, ftfy or lemminflect.
 
 from __future__ import annotations
 
+import os
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -37,13 +38,28 @@ def _expand(paths: list[str]) -> list[str]:
     """Files to lint: folders become the Markdown files inside them (sorted)."""
     found: list[str] = []
     for path in paths:
-        folder = Path(path)
-        if path != "-" and folder.is_dir():
-            files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in _MARKDOWN and p.is_file())
-            found.extend(str(p) for p in files if not any(part.startswith(".") for part in p.parts[1:]))
+        if path != "-" and Path(path).is_dir():
+            found.extend(str(file) for file in _markdown_in(Path(path)))
         else:
             found.append(path)
     return found
+
+
+def _markdown_in(folder: Path) -> list[Path]:
+    """The Markdown files under ``folder``, hidden ones and those in hidden folders left out.
+
+    Links to folders are not followed, so a link back up cannot loop. Whatever else has a
+    Markdown name is kept, a named pipe or a device too: linting it then says what it is
+    instead of skipping it silently (reading one would block or never end).
+    """
+    files: list[Path] = []
+    for root, folders, names in os.walk(folder):
+        folders[:] = [name for name in folders if not name.startswith(".")]
+        for name in names:
+            file = Path(root) / name
+            if not name.startswith(".") and file.suffix.lower() in _MARKDOWN and file.exists():
+                files.append(file)
+    return sorted(files)
 
 
 def _error(message: str) -> None:
@@ -88,11 +104,21 @@ def register(app: typer.Typer) -> None:
         stdin_filename: Annotated[
             str, typer.Option("--stdin-filename", help="The name findings give standard input.")
         ] = "<stdin>",
+        max_bytes: Annotated[
+            int | None,
+            typer.Option(
+                "--max-bytes",
+                min=1,
+                help="The largest article to read, in bytes (default: the configuration's, else 1 MiB).",
+                show_default=False,
+            ),
+        ] = None,
     ) -> None:
         """Check Markdown articles against the rule base, for writers.
 
         Exit 0 when clean, 1 when a finding is at or above --fail-on, 2 for a usage or input
-        error (a missing, binary or non-UTF-8 file, a bad configuration).
+        error (a missing, binary, non-UTF-8 or too large file, something that is not a regular
+        file, a bad configuration).
         """
         from dataclasses import replace
 
@@ -105,7 +131,6 @@ def register(app: typer.Typer) -> None:
             from ._finding import LintFinding, LintLevel
             from ._formats import OutputFormat, render
             from ._linter import Linter
-            from ._read import decode
         except ImportError as missing:
             _error(
                 f"the linter needs the 'lint' extra ({missing.name} is missing): pip install 'therapy-signals[lint]'"
@@ -124,6 +149,8 @@ def register(app: typer.Typer) -> None:
                 extra |= named
             if extra:
                 settings = replace(settings, disable=settings.disable | extra)
+            if max_bytes is not None:
+                settings = replace(settings, max_bytes=max_bytes)
             linter = Linter(settings, rules if rules is not None else settings.rules)
         except TherapySignalsError as problem:
             _error(str(problem))
@@ -139,8 +166,7 @@ def register(app: typer.Typer) -> None:
         for path in files:
             try:
                 if path == "-":
-                    text = decode(sys.stdin.buffer.read(), stdin_filename)
-                    findings.extend(linter.lint_text(text, stdin_filename))
+                    findings.extend(linter.lint_stream(sys.stdin.buffer, stdin_filename))
                     linted.append(stdin_filename)
                 else:
                     findings.extend(linter.lint_file(path))

@@ -13,6 +13,8 @@ the file's folder.
     rules = "../my-rules"        # another rule base folder
     next-steps = ["our helpline"]  # more phrases that count as a resource
 
+    max-bytes = 2097152            # the largest article, in bytes (default 1 MiB)
+
     [tool.therapy-signals.lint.levels]
     "safety.no-next-steps" = "error"
 
@@ -34,9 +36,13 @@ from ._checks import matching_checks, suggest_check
 from ._finding import LintLevel
 from ._terms import DEFAULT_TERMS
 
-__all__ = ["LintConfig", "find_config", "load_config"]
+__all__ = ["DEFAULT_MAX_BYTES", "LintConfig", "find_config", "load_config"]
 
-_KEYS = ("fail-on", "disable", "rules", "next-steps", "levels", "terms")
+_KEYS = ("fail-on", "disable", "rules", "next-steps", "levels", "terms", "max-bytes")
+
+DEFAULT_MAX_BYTES = 1024 * 1024
+"""The largest article the linter reads: 1 MiB, ten times a long article and about 0.3 s of
+linting at worst-case input (docs/decisions/0009-linter-limits.md)."""
 
 
 @dataclass(frozen=True)
@@ -50,6 +56,10 @@ class LintConfig:
     fail_on: LintLevel | None = LintLevel.error
     rules: Path | None = None
     source: str | None = None
+    max_bytes: int = DEFAULT_MAX_BYTES
+
+    def __post_init__(self) -> None:
+        _check_max_bytes(self.max_bytes, "LintConfig(max_bytes=...)")
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any], source: str = "<config>", base: Path | None = None) -> LintConfig:
@@ -95,7 +105,10 @@ class LintConfig:
             rules_path = Path(rules)
             if base is not None and not rules_path.is_absolute():
                 rules_path = base / rules_path
+        max_bytes = data.get("max-bytes", DEFAULT_MAX_BYTES)
+        _check_max_bytes(max_bytes, f"{source}: max-bytes")
         return cls(
+            max_bytes=max_bytes,
             disable=frozenset(disable),
             levels=levels,
             terms=dict(terms),
@@ -103,6 +116,14 @@ class LintConfig:
             fail_on=fail_on,
             rules=rules_path,
             source=source,
+        )
+
+
+def _check_max_bytes(value: Any, where: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise LintConfigError(
+            f"{where} = {value!r}; use a whole number of bytes, 1 or more "
+            f"(the default is {DEFAULT_MAX_BYTES:,}, 1 MiB; 4194304 is 4 MiB)"
         )
 
 

@@ -7,6 +7,7 @@ import threading
 from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
+from typing import BinaryIO
 
 from ..rulebook import RuleBook
 from ._checks import CHECKS
@@ -16,7 +17,7 @@ from ._encoding import check_encoding
 from ._finding import LintFinding, LintLevel
 from ._framing import check_framing
 from ._phrases import PhraseIndex
-from ._read import decode, read_document
+from ._read import check_size, decode, read_document, read_stream
 from ._safety import check_next_steps, next_steps_pattern
 from ._statements import check_statements
 from ._suppress import suppress, unknown_checks
@@ -45,7 +46,11 @@ class Linter:
         self._next_steps = next_steps_pattern(self.config.next_steps)
 
     def lint_text(self, text: str, path: str = "<text>") -> list[LintFinding]:
-        """Findings for one article given as text; ``path`` is what findings report."""
+        """Findings for one article given as text; ``path`` is what findings report.
+
+        DocumentError when the text takes more than the configuration's ``max_bytes``.
+        """
+        check_size(text, path, self.config.max_bytes)
         text = _NEWLINES.sub("\n", text.removeprefix("\ufeff"))
         if not text.strip():
             return []
@@ -65,12 +70,18 @@ class Linter:
         return sorted(findings, key=lambda f: (f.line, f.column, f.check))
 
     def lint_bytes(self, data: bytes, path: str = "<bytes>") -> list[LintFinding]:
-        """Findings for UTF-8 bytes; DocumentError for binary or non-UTF-8 data."""
+        """Findings for UTF-8 bytes; DocumentError for binary, non-UTF-8 or too much data."""
+        check_size(data, path, self.config.max_bytes)
         return self.lint_text(decode(data, path), path)
 
     def lint_file(self, path: str | Path) -> list[LintFinding]:
-        """Findings for one file; DocumentError when it is missing, binary or not UTF-8."""
-        return self.lint_text(read_document(path), str(path))
+        """Findings for one file; DocumentError when it is missing, not a regular file, over
+        ``max_bytes``, binary or not UTF-8."""
+        return self.lint_text(read_document(path, self.config.max_bytes), str(path))
+
+    def lint_stream(self, stream: BinaryIO, path: str = "<stdin>") -> list[LintFinding]:
+        """Findings for a byte stream such as standard input, read up to ``max_bytes`` and no further."""
+        return self.lint_text(read_stream(stream, path, self.config.max_bytes), path)
 
     def _configure(self, findings: Iterable[LintFinding]) -> list[LintFinding]:
         config = self.config
