@@ -123,7 +123,7 @@ def decode(data: bytes | str, limits: InputLimits = DEFAULT_INPUT_LIMITS) -> str
             "raise it with --max-bytes (or InputLimits(max_bytes=...)) if this is really one scenario",
         )
     if isinstance(data, str):
-        return data
+        return data.removeprefix("\ufeff")  # a byte order mark is accepted, as in bytes
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
