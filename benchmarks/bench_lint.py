@@ -2,11 +2,22 @@
 
     .venv/bin/python benchmarks/bench_lint.py            # print the figures
     .venv/bin/python benchmarks/bench_lint.py --write    # ...and rewrite the "## Linter" section of docs/performance.md
+    .venv/bin/python benchmarks/bench_lint.py --hostile  # pathological inputs instead (about 15 minutes)
+    .venv/bin/python benchmarks/bench_lint.py --hostile --write   # ...and rewrite only "## Linter on hostile input"
 
 The corpus is ``tests/lint/corpus``: ``items.yaml`` (the development set the phrasings were
 grown on), ``holdout.yaml`` (written afterwards, never tuned on) and whole articles with
 their expected findings. Speed: a 1 MB article built from the guide and the corpus articles,
 linted with a ready ``Linter`` (best of three), and the whole command line on it.
+
+Hostile input (``--hostile``): each pathological shape (brackets, "<", backticks, tables,
+deep nesting, ...) is linted at n, 2n, 4n and 8n characters (25 KB to 200 KB) with a ready
+``Linter`` and cold caches; time is the best of up to five runs, peak memory is what
+tracemalloc sees in a separate run (tracing slows the linter several times over, so the two
+are not measured together). Each doubling should double both: the ratios are printed. Then
+the 2 MB tables of the issue, and the slowest shapes at the 1 MiB limit. The figures of the
+code before the fix (commit 8de937b) were measured once on the same machine and are kept
+below as constants: rerunning quadratic code at these sizes takes hours.
 
 This is a benchmark, not a test: it reports figures and asserts nothing about time.
 """
@@ -15,11 +26,15 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import gc
+import itertools
 import platform
 import subprocess
 import sys
 import tempfile
 import time
+import tracemalloc
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,7 +51,7 @@ from tests.lint.corpus import (  # noqa: E402
     score_signals,
 )
 
-from therapy_signals.lint import Linter  # noqa: E402
+from therapy_signals.lint import LintConfig, Linter  # noqa: E402
 from therapy_signals.lint._text import clear_caches  # noqa: E402
 
 DOC = ROOT / "docs" / "performance.md"
@@ -68,10 +83,268 @@ def table(title: str, scores: dict[str, Score]) -> list[str]:
     return [*lines, ""]
 
 
+# -- hostile input -------------------------------------------------------------------
+
+HOSTILE_SECTION = "## Linter on hostile input"
+SIZES = (25_000, 50_000, 100_000, 200_000)
+LIMIT = 1024 * 1024
+VOCAB = "your therapist asks you for a loan money hug kiss session secret threaten "
+
+
+def _nested_list(n: int) -> str:
+    lines, depth = [], 0
+    while sum(map(len, lines)) < n:
+        lines.append("  " * depth + "- item")
+        depth += 1
+    return "\n".join(lines)
+
+
+def _table(columns: int, rows: int, cell: str = " x ") -> str:
+    head = "|" + f"{'h':^{len(cell)}}|" * columns + "\n|" + "-" * len(cell) + ("|" + "-" * len(cell)) * (columns - 1)
+    return head + "|\n" + ("|" + f"{cell}|" * columns + "\n") * rows
+
+
+def _wide(n: int) -> str:
+    columns = max(n // 12, 1)
+    return _table(columns, 1)
+
+
+# name: (build at n characters, what the code before the fix took: seconds at 25 KB and at
+# 100 KB, peak resident MB at 100 KB, None where not measured). The old code was run once
+# per size with a ready Linter; ">60" was stopped after 60 s. Its peak resident memory
+# includes about 90 MB for Python, the rule base and the libraries.
+SHAPES: dict[str, tuple[Callable[[int], str], tuple[float | str | None, float | None, int | None]]] = {
+    "`[` * n": (lambda n: "[" * n, (4.42, 61.0, 122)),
+    "`[]` * n/2": (lambda n: "[]" * (n // 2), (0.058, 0.309, 97)),
+    "`[` * n/2 + `]` * n/2": (lambda n: "[" * (n // 2) + "]" * (n // 2), (1.46, 17.4, 122)),
+    "`[](` * n/3": (lambda n: "[](" * (n // 3), (0.812, 9.88, 122)),
+    "`[a](b ` * n/6": (lambda n: "[a](b " * (n // 6), (0.414, 4.68, 120)),
+    "`![` * n/2": (lambda n: "![" * (n // 2), (6.45, None, None)),
+    "`[^` * n/2": (lambda n: "[^" * (n // 2), (4.44, None, None)),
+    "`<` * n": (lambda n: "<" * n, (2.59, 39.3, 95)),
+    "`<a ` * n/3": (lambda n: "<a " * (n // 3), (0.127, 0.531, 104)),
+    "`<http:` * n/6": (lambda n: "<http:" * (n // 6), (0.984, None, None)),
+    "`<!--` * n/4": (lambda n: "<!--" * (n // 4), (0.010, 0.036, 95)),
+    "`<a [*_`&` * n/8 (mixed)": (lambda n: "<a [*_`&" * (n // 8), (0.543, 4.84, 107)),
+    "backticks: one run": (lambda n: "`" * n, (0.011, 0.058, 95)),
+    "backticks: runs of 1-7": (lambda n: "".join("`" * (i % 7 + 1) + "a" for i in range(n // 5)), (0.086, 0.163, 97)),
+    "backticks: runs of every length, longest first": (
+        lambda n: "".join("`" * k + "a" for k in range(int((2 * n) ** 0.5), 0, -1)),
+        (0.137, 1.57, 99),
+    ),
+    "`*` * n": (lambda n: "*" * n, (0.018, 0.047, 95)),
+    "`*a ` * n/3": (lambda n: "*a " * (n // 3), (0.172, 0.620, 120)),
+    "`_` * n": (lambda n: "_" * n, (0.011, 0.046, 95)),
+    "`_a ` * n/3": (lambda n: "_a " * (n // 3), (0.292, 0.582, 121)),
+    "`*_` * n/2": (lambda n: "*_" * (n // 2), (0.444, 1.52, 138)),
+    "`&` * n": (lambda n: "&" * n, (0.056, 0.238, 95)),
+    "`&a` * n/2": (lambda n: "&a" * (n // 2), (0.132, 0.433, 109)),
+    "`\\` * n": (lambda n: "\\" * n, (0.110, 0.301, 112)),
+    "`.` * n + `x`": (lambda n: "." * n + "x", (22.4, None, None)),
+    "`!` * n + `x`": (lambda n: "!" * n + "x", (26.5, None, None)),
+    "`#` * n": (lambda n: "#" * n, (0.073, 0.195, 96)),
+    "vertical bars * n": (lambda n: "|" * n, (0.020, 0.065, 94)),
+    "`>` * n": (lambda n: ">" * n, (0.015, 0.051, 107)),
+    "one line of words": (lambda n: "therapist " * (n // 10), (0.079, 0.193, 98)),
+    "one line of rule words": (lambda n: VOCAB * (n // len(VOCAB)), (0.083, 0.234, 98)),
+    "a list item of rule words": (lambda n: "## Not red flags\n\n- " + VOCAB * (n // len(VOCAB)), (0.097, 0.319, 100)),
+    "sentences of rule words": (lambda n: (VOCAB.strip() + ". ") * (n // len(VOCAB)), (0.086, 0.176, 95)),
+    "one word of n letters": (lambda n: "a" * n, (0.012, 0.074, 92)),
+    "words of 1,000 letters": (lambda n: ("a" * 1000 + " ") * (n // 1001), (0.012, 0.113, 92)),
+    "a title after n blanks": (
+        lambda n: "Intro line.\n" + " " * n + "Big Title Here\nMore text.\n",
+        (13.6, None, None),
+    ),
+    "a heading with n blanks inside": (lambda n: "# x" + " " * n + "y\n", (3.54, None, None)),
+    "unclosed suppression comments": (lambda n: "<!-- therapy-signals-disable " * (n // 29), (0.358, 4.93, 92)),
+    "a suppression comment, then n blanks": (lambda n: "<!-- therapy-signals-disable" + " " * n, (0.961, None, None)),
+    "unknown suppressions, each with a finding": (
+        lambda n: "<!-- therapy-signals-disable nonsense -->\nA patient.\n" * (n // 52),
+        (0.207, 1.09, 98),
+    ),
+    "`licens` * n/6": (lambda n: "licens" * (n // 6), (0.238, 5.52, 94)),
+    "`http://` * n/7": (lambda n: "http://" * (n // 7), (2.02, None, None)),
+    "damage `It\u00e2\u20ac\u2122s fine ` on one line": (
+        lambda n: "It\u00e2\u20ac\u2122s fine " * (n // 13),
+        (">60", None, None),
+    ),
+    "n letters, then damage": (lambda n: "a" * n + " It\u00e2\u20ac\u2122s", (">60", None, None)),
+    "Thai damage `x\u0e42 ` on one line": (lambda n: "x\u0e42 " * (n // 3), (0.170, 1.08, 122)),
+    "a table of short rows": (lambda n: _table(4, n // 18), (0.159, 0.881, 130)),
+    "a table of n/12 columns": (_wide, (None, None, None)),
+    "tables after many comments": (
+        lambda n: "Intro:\n\n" + "<!-- c -->\n" * (n // 22) + "| a |\n|---|\n| b |\n\n" * (n // 40),
+        (0.188, 3.86, 113),
+    ),
+    "`> ` * n/2 (one line)": (lambda n: "> " * (n // 2) + "text", (0.023, 0.105, 101)),
+    "lines of 50 `> `": (lambda n: "> " * 50 + "x\n" + ("> " * 50 + "text\n") * (n // 105), (0.031, 0.193, 95)),
+    "`- ` * n/2 (one line)": (lambda n: "- " * (n // 2) + "x", (0.192, 0.447, 108)),
+    "a list nested one level a line": (_nested_list, (None, None, None)),
+    "a sublist in every item": (lambda n: "## Not red flags\n\n" + "- a\n  - b\n" * (n // 10), (0.354, 4.64, 152)),
+    "one-line list items": (lambda n: "- a\n" * (n // 4), (None, None, None)),
+    "one-letter lines": (lambda n: "x\n" * (n // 2), (None, None, None)),
+    "one-line paragraphs": (lambda n: "a\n\n" * (n // 3), (None, None, None)),
+    "`# Heading` lines": (lambda n: "# Heading\n" * (n // 10), (0.171, 0.484, 117)),
+    "a long heading over many lists": (
+        lambda n: "# " + "Not red flags " * (n // 28) + "\n\n" + "- a\n\n" * (n // 10),
+        (0.244, 1.69, 119),
+    ),
+    "front matter that never ends": (lambda n: "---\n" + "key: value\n" * (n // 11), (0.122, 0.529, 105)),
+    "front matter, closed": (lambda n: "---\n" + "key: value\n" * (n // 11) + "---\nText.\n", (0.013, 0.071, 97)),
+}
+
+# The 2 MB tables, before: (seconds, peak resident MB), measured once like the above.
+TABLES: dict[str, tuple[Callable[[], str], tuple[float, int]]] = {
+    "2 MB, rows of 8 one-letter cells": (lambda: _table(8, 2_000_000 // 18, "x"), (39.4, 1363)),
+    "2 MB, rows of 4 three-character cells": (lambda: _table(4, 2_000_000 // 18), (24.5, 799)),
+    "2 MB, 10,000 columns": (lambda: _table(10_000, 2_000_000 // 20_002, "x"), (28.4, 1333)),
+}
+# The slowest shapes per byte are also timed at the limit: the worst an article can cost.
+AT_LIMIT = 4
+
+
+def _seconds(linter: Linter, text: str) -> float:
+    best = float("inf")
+    spent = 0.0
+    for _ in range(5):  # a shared machine: the best run is the least disturbed one
+        clear_caches()
+        gc.collect()
+        started = time.perf_counter()
+        linter.lint_text(text, "hostile.md")
+        took = time.perf_counter() - started
+        best, spent = min(best, took), spent + took
+        if spent > 1.0:
+            break
+    return best
+
+
+def _peak_mb(linter: Linter, text: str) -> float:
+    clear_caches()
+    gc.collect()
+    tracemalloc.start()
+    try:
+        linter.lint_text(text, "hostile.md")
+        return tracemalloc.get_traced_memory()[1] / 1e6
+    finally:
+        tracemalloc.stop()
+
+
+def _ratios(values: list[float]) -> str:
+    return " ".join(f"x{b / a:.1f}" if a > 0 else "x-" for a, b in itertools.pairwise(values))
+
+
+def _before(figures: tuple[float | str | None, float | None, int | None]) -> str:
+    small, large, rss = figures
+    parts = []
+    if small is not None:
+        parts.append(f"25 KB: {small if isinstance(small, str) else f'{small:g}'} s")
+    if large is not None:
+        parts.append(f"100 KB: {large:g} s, {rss} MB")
+    return "; ".join(parts) or "-"
+
+
+def _say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def _scaling(linter: Linter, sizes: tuple[int, ...]) -> tuple[list[str], dict[str, float]]:
+    rows = [
+        "| shape | seconds at " + " / ".join(f"{n // 1000} KB" for n in sizes) + " | ratios | peak MB "
+        "| ratios | before the fix (time; peak RSS) |",
+        "|---|---|---|---|---|---|",
+    ]
+    per_byte: dict[str, float] = {}
+    for name, (build, before) in SHAPES.items():
+        texts = [build(n) for n in sizes]
+        seconds = [_seconds(linter, text) for text in texts]
+        peaks = [_peak_mb(linter, text) for text in texts]
+        per_byte[name] = seconds[-1] / max(len(texts[-1].encode()), 1)
+        rows.append(
+            f"| {name} | {' / '.join(f'{s:.3f}' for s in seconds)} | {_ratios(seconds)} "
+            f"| {' / '.join(f'{p:.1f}' for p in peaks)} | {_ratios(peaks)} | {_before(before)} |"
+        )
+        _say(rows[-1])
+    return rows, per_byte
+
+
+def _tables(linter: Linter) -> list[str]:
+    rows = [
+        "| table | bytes | seconds | peak MB (tracemalloc) | before the fix: seconds, peak RSS |",
+        "|---|---:|---:|---:|---|",
+    ]
+    for name, (build, (seconds_before, rss_before)) in TABLES.items():
+        text = build()
+        seconds, peak = _seconds(linter, text), _peak_mb(linter, text)
+        rows.append(
+            f"| {name} | {len(text):,} | {seconds:.2f} | {peak:.1f} | {seconds_before:g} s, {rss_before:,} MB |"
+        )
+        _say(rows[-1])
+    return rows
+
+
+def _at_limit(linter: Linter, per_byte: dict[str, float]) -> list[str]:
+    rows = ["| shape at the 1 MiB limit | bytes | seconds | peak MB (tracemalloc) |", "|---|---:|---:|---:|"]
+    for name in sorted(per_byte, key=per_byte.__getitem__, reverse=True)[:AT_LIMIT]:
+        build = SHAPES[name][0]
+        size = LIMIT
+        text = build(size)
+        while len(text.encode()) > LIMIT:  # a heading or multi-byte characters: a little less
+            size -= len(text.encode()) - LIMIT
+            text = build(size)
+        seconds, peak = _seconds(linter, text), _peak_mb(linter, text)
+        rows.append(f"| {name} | {len(text.encode()):,} | {seconds:.2f} | {peak:.1f} |")
+        _say(rows[-1])
+    return rows
+
+
+def hostile(sizes: tuple[int, ...] = SIZES) -> str:
+    """The "Linter on hostile input" section: every shape at each size, the tables, the limit."""
+    linter = Linter(LintConfig(max_bytes=4 * LIMIT))
+    linter.lint_text("# Warm up\n\nA sentence.\n")
+    scaling, per_byte = _scaling(linter, sizes)
+    lines = [
+        HOSTILE_SECTION,
+        "",
+        "Written by `benchmarks/bench_lint.py --hostile` (run on " + datetime.date.today().isoformat() + "; "
+        f"Python {platform.python_version()}, {platform.machine()}). Each shape is linted with a ready `Linter` "
+        "and cold caches; seconds are the best of up to five runs, peak MB is what tracemalloc saw in a separate "
+        "run. Linear growth shows as x2.0 for each doubling. The last column is the code before the fix "
+        "(commit 8de937b), measured once on the same machine; its resident memory includes about 90 MB for "
+        "Python, the rule base and the libraries.",
+        "",
+        *scaling,
+        "",
+        *_tables(linter),
+        "",
+        *_at_limit(linter, per_byte),
+        "",
+        "Refresh with `.venv/bin/python benchmarks/bench_lint.py --hostile --write`.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def replace_section(document: str, heading: str, section: str) -> str:
+    """The document with its ``heading`` section replaced (or appended), the others kept."""
+    start = document.find(heading + "\n")
+    if start == -1:
+        return document.rstrip("\n") + "\n\n" + section.rstrip("\n") + "\n"
+    end = document.find("\n## ", start + 1)
+    rest = document[end + 1 :] if end != -1 else ""
+    return document[:start] + section.rstrip("\n") + "\n" + ("\n" + rest if rest else "")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--write", action="store_true", help="rewrite the Linter section of docs/performance.md")
+    parser.add_argument("--hostile", action="store_true", help="pathological inputs instead of the corpus")
     args = parser.parse_args()
+    if args.hostile:
+        report = hostile()
+        print(report)
+        if args.write:
+            DOC.write_text(replace_section(DOC.read_text(encoding="utf-8"), HOSTILE_SECTION, report), encoding="utf-8")
+        return
 
     started = time.perf_counter()
     linter = Linter()
