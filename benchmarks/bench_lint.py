@@ -125,7 +125,7 @@ SHAPES: dict[str, tuple[Callable[[int], str], tuple[float | str | None, float | 
     "`<a ` * n/3": (lambda n: "<a " * (n // 3), (0.127, 0.531, 104)),
     "`<http:` * n/6": (lambda n: "<http:" * (n // 6), (0.984, None, None)),
     "`<!--` * n/4": (lambda n: "<!--" * (n // 4), (0.010, 0.036, 95)),
-    "`<a [*_`&` * n/8 (mixed)": (lambda n: "<a [*_`&" * (n // 8), (0.543, 4.84, 107)),
+    "`<a [*_&` and a backtick, * n/8": (lambda n: "<a [*_`&" * (n // 8), (0.543, 4.84, 107)),
     "backticks: one run": (lambda n: "`" * n, (0.011, 0.058, 95)),
     "backticks: runs of 1-7": (lambda n: "".join("`" * (i % 7 + 1) + "a" for i in range(n // 5)), (0.086, 0.163, 97)),
     "backticks: runs of every length, longest first": (

@@ -42,8 +42,9 @@ _KEYS = ("fail-on", "disable", "rules", "next-steps", "levels", "terms", "max-by
 
 DEFAULT_MAX_BYTES = 1024 * 1024
 """The largest article the linter reads: 1 MiB, some 150 times the guide this project encodes.
-Every step is linear in the input, so this bounds the work: the costliest shape measured, a
-megabyte of one-line list items, took 14 s and 360 MB (docs/decisions/0009-linter-limits.md)."""
+Every step is linear in the input, so this bounds the work: the costliest shapes measured,
+a megabyte of one-line list items or of nested ones, took up to 14 s and 370 MB
+(docs/decisions/0009-linter-limits.md)."""
 
 
 @dataclass(frozen=True)
