@@ -11,6 +11,7 @@ by ``benchmarks/bench_lint.py``.
 from __future__ import annotations
 
 import io
+import json
 import os
 import socket
 import subprocess
@@ -368,3 +369,17 @@ def test_over_the_limit_is_a_document_error_and_nothing_else(linter: Linter, tex
             linter.lint_bytes(text.encode("utf-8"))
     else:
         _inside(text, linter.lint_text(text))
+
+
+def test_a_file_with_a_flood_of_findings_lists_only_the_first_ones(tmp_path: Path) -> None:
+    # One line of encoding damage repeated: 20,000 findings. Listing them all as SARIF once took
+    # 2.7 GB for a megabyte of it; the listing stops at --max-findings, the counts do not.
+    (tmp_path / "flood.md").write_text("xโ " * 20_000 + "\n", encoding="utf-8")
+    done = _lint("flood.md", "--no-config", "--format", "sarif", "--max-findings", "50", cwd=tmp_path)
+    assert done.returncode == 1
+    results = json.loads(done.stdout)["runs"][0]["results"]
+    assert len(results) == 50
+    assert "warning: flood.md: 20,000 findings; the first 50 are listed (--max-findings)" in done.stderr
+    text = _lint("flood.md", "--no-config", "--max-findings", "50", cwd=tmp_path)
+    assert len(text.stdout.splitlines()) == 50
+    assert text.stderr.splitlines()[-1] == "20000 errors, 0 warnings, 0 suggestions in 1 file"
