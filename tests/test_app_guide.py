@@ -1,8 +1,7 @@
 """docs/app-developers.md, run as written: its Python blocks, and its shell sessions against a
 real `therapy-signals serve` on a free loopback port, compared with the output the guide shows.
 
-In the guide's output, `…` stands for text left out, and a line that starts with a space
-continues the line before (long JSON is wrapped for reading). Commands are run with bash
+The output is read as tests/doc_sessions.py says (`…` is text left out). Commands are run with bash
 from a folder holding the `my_rules/` pack the guide refers to; `pip install` lines are
 skipped, as the test environment already has the extras.
 """
@@ -24,6 +23,7 @@ import httpx
 
 from therapy_signals import Level
 
+from .doc_sessions import blocks, pattern, sessions
 from .server.conftest import free_port, write_clinic_pack
 
 GUIDE = Path(__file__).resolve().parent.parent / "docs" / "app-developers.md"
@@ -39,41 +39,11 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def _blocks(kind: str) -> list[str]:
-    return re.findall(rf"^```{kind}\n(.*?)^```", GUIDE.read_text(encoding="utf-8"), flags=re.S | re.M)
+    return blocks(GUIDE, kind)
 
 
 def _sessions() -> list[tuple[str, list[str]]]:
-    """Every `$ command` of the console blocks, with the output lines shown under it."""
-    steps: list[tuple[str, list[str]]] = []
-    for block in _blocks("console"):
-        lines = block.splitlines()
-        index = 0
-        while index < len(lines):
-            command = lines[index][2:]
-            while command.endswith("\\"):
-                index += 1
-                command = command[:-1] + lines[index].strip()
-            index += 1
-            output = []
-            while index < len(lines) and not lines[index].startswith("$ "):
-                output.append(lines[index])
-                index += 1
-            steps.append((command, output))
-    return steps
-
-
-def _pattern(shown: list[str]) -> re.Pattern[str]:
-    """`…` is anything; a wrapped line joins with any whitespace; other lines may have lines between."""
-    text = ""
-    while shown and not shown[-1].strip():
-        shown = shown[:-1]
-    for number, line in enumerate(shown):
-        if number:
-            text += "\x00" if line.startswith(" ") else "\x01"
-        text += line.strip()
-    parts = [re.escape(piece) for piece in text.split("…")]
-    regex = ".*?".join(parts).replace("\x00", r"\s*").replace("\x01", r"\n(?:.*\n)*?")
-    return re.compile(regex, flags=re.S)
+    return sessions(GUIDE)
 
 
 def _shell(command: str, port: int) -> str:
@@ -106,13 +76,13 @@ def test_the_shell_sessions_give_the_output_shown(workdir: Path) -> None:
         server = subprocess.Popen([sys.executable, "-m", "therapy_signals", *command[1:]], stderr=sink)
     try:
         _wait_until_up(port, server, log)
-        assert _pattern(serve[0][1]).search(log.read_text().replace(str(port), GUIDE_PORT)), log.read_text()
+        assert pattern(serve[0][1]).search(log.read_text().replace(str(port), GUIDE_PORT)), log.read_text()
         ran = 0
         for command, shown in steps:
             if command.startswith(("pip install", "therapy-signals serve")):
                 continue
             output = _shell(command, port)
-            assert _pattern(shown).search(output), (
+            assert pattern(shown).search(output), (
                 f"$ {command}\n--- shown:\n" + "\n".join(shown) + f"\n--- got:\n{output}"
             )
             ran += 1
@@ -135,6 +105,6 @@ def _wait_until_up(port: int, server: subprocess.Popen[bytes], log: Path) -> Non
 
 
 def test_the_pattern_treats_ellipses_and_wrapping_as_the_guide_means() -> None:
-    pattern = _pattern(['{"a":1,…,"c":3,', ' "d":4}', "tail"])
-    assert pattern.search('{"a":1,"b":2,"c":3,"d":4}\nheader: x\ntail')
-    assert not pattern.search('{"a":1,"b":2,"c":3,"d":5}\ntail')
+    shown = pattern(['{"a":1,…,"c":3,', ' "d":4}', "tail"])
+    assert shown.search('{"a":1,"b":2,"c":3,"d":4}\nheader: x\ntail')
+    assert not shown.search('{"a":1,"b":2,"c":3,"d":5}\ntail')

@@ -101,7 +101,9 @@ class EngineUnavailableError(TherapySignalsError, ImportError):
 
 class BatchError(TherapySignalsError):
     """A batch run stopped: a rejected record under ``--fail-fast``, a worker with other rules,
-    a Dask scheduler that cannot be reached, or counts that do not add up; the message says which."""
+    a Dask scheduler that cannot be reached, counts that do not add up, another run writing the
+    same output, or a file that cannot be written (``generate`` and ``report`` raise it for that
+    too); the message names the path, the cause and what to do."""
 
 
 class ResumeError(BatchError):
