@@ -728,7 +728,13 @@ in resolution alike. No test asserts a timing; this page is the record.
 """
 
 
-OTHER_SECTIONS = ("## Batches", "## HTTP service", "## Linter")
+OTHER_SECTIONS = (
+    "## Batches",
+    "## HTTP service",
+    "## Linter",
+    "## Linter on hostile input",
+    "## Before and after hardening",
+)
 """Sections other benchmarks write into the same page; this one must not drop them."""
 
 
