@@ -75,6 +75,13 @@ its heap (``free(): invalid pointer`` in ``delete_state``; 64 rules matching 64 
 properties reproduce it), which a scenario of 59 observations reached. A fact that might
 fire more is asserted on chunks of the ruleset instead (decision 0014)."""
 _CHUNK = 40
+PART_PATTERNS = 384
+"""The most patterns (items of a rule's ``all``) one Host is given. durable_rules 2.0.28 keeps
+a node's children in an open-addressed table of 512 slots, and looking up a new node in a
+full table loops forever (``rete.c``, no wrap-around check): a pack of 375 rules over the
+shipped 137 hung the Engine's constructor. Every pattern adds at most one child to any node,
+so a Host given fewer than 512 can never fill one; a larger rule base is split into parts,
+each on its own Host (decision 0015)."""
 
 
 class DurableBackend:
@@ -166,7 +173,48 @@ class DurableBackend:
                 return 0
 
 
-def durable_backend(book: RuleBook) -> tuple[DurableBackend, dict[str, Any]]:
+class PartedBackend:
+    """A rule base too large for one Host (:data:`PART_PATTERNS`): one DurableBackend per part,
+    each fact asserted on every part, the rules fired the union."""
+
+    def __init__(self, parts: list[DurableBackend]) -> None:
+        self.parts = parts
+
+    def fired(self, fact_without_sid: Mapping[str, Any]) -> frozenset[str]:
+        return frozenset().union(*(part.fired(fact_without_sid) for part in self.parts))
+
+
+def _patterns(spec: Mapping[str, Any]) -> int:
+    return sum(len(spec.get(key, ())) for key in ("all", "any")) or 1
+
+
+def _parts(ruleset: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The ruleset cut into parts of at most :data:`PART_PATTERNS` patterns each, or none if it fits."""
+    if sum(_patterns(spec) for spec in ruleset.values()) <= PART_PATTERNS:
+        return []
+    always = {ALWAYS: ruleset[ALWAYS]} if ALWAYS in ruleset else {}
+    parts: list[dict[str, Any]] = []
+    current: dict[str, Any] = {}
+    size = sum(_patterns(spec) for spec in always.values())
+    for name, spec in ruleset.items():
+        if name in always:
+            continue
+        if current and size + _patterns(spec) > PART_PATTERNS:
+            parts.append(current)
+            current, size = {}, sum(_patterns(s) for s in always.values())
+        current[name] = spec
+        size += _patterns(spec)
+    parts.append(current)
+    return [{**always, **part} for part in parts]
+
+
+def _needs_of(
+    part: Mapping[str, Any], needs: Mapping[str, frozenset[str] | None] | None
+) -> dict[str, frozenset[str] | None] | None:
+    return None if needs is None else {name: needs[name] for name in part if name in needs}
+
+
+def durable_backend(book: RuleBook) -> tuple[DurableBackend | PartedBackend, dict[str, Any]]:
     """A rule book compiled onto its own Host, with the bound that keeps each fact's firings safe."""
     conditions = {i: r.when for i, r in book.rules.items()}
     ruleset = compile_ruleset(conditions, book.count_key)
@@ -174,4 +222,8 @@ def durable_backend(book: RuleBook) -> tuple[DurableBackend, dict[str, Any]]:
     def reach(match: Any) -> frozenset[str]:
         return frozenset(presence_key(s) for s in book.signals_reached(match))
 
-    return DurableBackend(ruleset, fire_needs(conditions, reach)), ruleset
+    needs = fire_needs(conditions, reach)
+    parts = _parts(ruleset)
+    if not parts:
+        return DurableBackend(ruleset, needs), ruleset
+    return PartedBackend([DurableBackend(part, _needs_of(part, needs)) for part in parts]), ruleset
