@@ -7,9 +7,10 @@ The commit before the hardening (``--before``, default 8de937b) is checked out i
 temporary git worktree, and the same seeded scenarios are timed in fresh processes of each
 tree in turn, ``--rounds`` times, alternating, so that drift of the machine falls on both
 alike. Each process measures, per scenario, ``Engine.explain`` on a dict with rendering,
-on JSON text (the strict parser's path), and without rendering; then a whole in-process
-``run_batch`` of a JSONL file of the same scenarios to JSONL. The figures are medians of
-the rounds. Both trees use this checkout's virtualenv, so only the library differs.
+on JSON text (the strict parser's path), and without rendering, each the fastest of five
+passes (as timeit reports: the machine only ever adds time); then a whole in-process
+``run_batch`` of a JSONL file of the same scenarios to JSONL, the faster of two. The
+figures are medians of the rounds. Both trees use this checkout's virtualenv, so only the library differs.
 
 This is a benchmark, not a test: it reports figures and asserts nothing about time.
 """
@@ -57,23 +58,30 @@ source, scratch = Path(sys.argv[1]), Path(sys.argv[2])
 lines = source.read_text().splitlines()
 dicts = [json.loads(line) for line in lines]
 def per(call, items):
-    times = []
-    for _ in range(2):
+    # The fastest of five passes, as timeit reports: the machine only ever adds time.
+    passes = []
+    for _ in range(5):
+        t = time.perf_counter()
         for item in items:
-            t = time.perf_counter(); call(item); times.append(time.perf_counter() - t)
-    return statistics.median(times) * 1e6
+            call(item)
+        passes.append((time.perf_counter() - t) / len(items))
+    return min(passes) * 1e6
 for item in dicts[:200]:
     engine.explain(item)  # warm the template caches
+sample = dicts[:1500]
 out = {
     "start_s": start,
-    "explain_us": per(engine.explain, dicts),
-    "explain_json_us": per(engine.explain, lines),
-    "no_render_us": per(lambda d: engine.explain(d, render=False), dicts),
+    "explain_us": per(engine.explain, sample),
+    "explain_json_us": per(engine.explain, lines[:1500]),
+    "no_render_us": per(lambda d: engine.explain(d, render=False), sample),
 }
-t = time.perf_counter()
-run = run_batch(str(source), str(scratch / "out.jsonl"), engine=engine)
-run.complete()
-out["batch_per_s"] = len(lines) / (time.perf_counter() - t)
+best = 0.0
+for attempt in range(2):
+    t = time.perf_counter()
+    run = run_batch(str(source), str(scratch / f"out{attempt}.jsonl"), engine=engine)
+    run.complete()
+    best = max(best, len(lines) / (time.perf_counter() - t))
+out["batch_per_s"] = best
 print(json.dumps(out))
 """
 
@@ -163,9 +171,10 @@ def section(results: dict[str, Any]) -> str:
 
 Written by `benchmarks/bench_hardening.py --write` on {datetime.date.today().isoformat()}: the commit before
 the hardening of issue 10 (`{args["before"]}`) and this tree, each timed in fresh processes
-on the same {args["scenarios"]:,} seeded five-observation scenarios, {args["rounds"]} rounds alternating
-between the trees; the figures are the medians of the rounds (per scenario, the median of
-two passes). CPython {platform.python_version()}, load average before the run {load}. The hardening added
+on the same seeded five-observation scenarios, {args["rounds"]} rounds alternating between the
+trees; the figures are the medians of the rounds. In each round, `explain` is the fastest of
+five passes over 1,500 scenarios, and `run_batch` the faster of two runs over {args["scenarios"]:,}.
+CPython {platform.python_version()}, load average before the run {load}. The hardening added
 strict JSON, the template budget, the bound on rules fired per fact, and the safety
 floor (which runs only with packs, so not here).
 
@@ -190,7 +199,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--before", default=BEFORE, help="the commit to compare with")
     parser.add_argument("--scenarios", type=int, default=5000)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--write", action="store_true", help=f"rewrite its section of {DOC.relative_to(ROOT)}")
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args()
