@@ -11,17 +11,26 @@ from concurrent.futures import ThreadPoolExecutor
 from therapy_signals import Engine, Level, ScenarioError
 
 # One Engine per process: it compiles the rules once and is safe to share between threads.
-# Resources are configuration: here a UK crisis line replaces the US defaults.
+# Resources are configuration: rules name roles, and here UK services fill them in place of
+# the US defaults (one per role the rules name).
 engine = Engine(
     resources=[
-        {"id": "crisis", "name": "Samaritans", "contact": "Call 116 123", "levels": ["urgent"]},
+        {"id": "crisis", "role": "crisis-line", "name": "Samaritans", "contact": "Call 116 123"},
+        {"id": "999", "role": "emergency", "name": "Emergency services", "contact": "Call 999", "levels": ["urgent"]},
         {
-            "id": "licensing-board",
+            "id": "register",
+            "role": "licensing-board",
             "name": "Your therapist's professional body",
             "contact": "See its register",
             "levels": ["serious"],
         },
-        {"id": "dv-hotline", "name": "National Domestic Abuse Helpline", "contact": "Call 0808 2000 247", "levels": []},
+        {
+            "id": "refuge",
+            "role": "domestic-violence",
+            "name": "National Domestic Abuse Helpline",
+            "contact": "Call 0808 2000 247",
+        },
+        {"id": "rape-crisis", "role": "sexual-assault", "name": "Rape Crisis", "contact": "Call 0808 500 2222"},
     ]
 )
 

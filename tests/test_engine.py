@@ -55,19 +55,22 @@ def test_resources_can_be_overridden(engine: Engine) -> None:
     custom = Engine(
         engine.rulebook,
         resources=[
-            {"id": "dv-hotline", "name": "Local DV line", "contact": "call 0800", "levels": []},
+            {"id": "dv-line", "role": "domestic-violence", "name": "Local DV line", "contact": "call 0800"},
+            {"id": "sa-line", "role": "sexual-assault", "name": "Rape Crisis", "contact": "call 0808"},
             {
-                "id": "licensing-board",
+                "id": "regulator",
+                "role": "licensing-board",
                 "name": "Regulator",
                 "contact": "hcpc",
                 "levels": ["serious"],
             },
-            {"id": "crisis", "name": "Samaritans", "contact": "call 116 123", "levels": ["urgent"]},
+            {"id": "crisis", "role": "crisis-line", "name": "Samaritans", "contact": "call 116 123"},
+            {"id": "999", "role": "emergency", "name": "Emergency", "contact": "call 999", "levels": ["urgent"]},
         ],
     )
     g = custom.explain({"observations": [{"signal": "client_self_harm_risk"}]})
     assert g.level is Level.urgent
-    assert [r.name for r in g.resources] == ["Samaritans"]
+    assert [r.name for r in g.resources] == ["Samaritans", "Emergency"]
     assert g.to_text().index("Samaritans") < g.to_text().index(g.findings[0].title)
 
 

@@ -44,7 +44,11 @@ def test_serious_and_urgent_lead_with_resources(engine: Engine) -> None:
         if guidance.level >= Level.serious:
             assert guidance.resources, path.name
             text = guidance.to_text()
-            assert text.index(guidance.resources[0].name) < text.index(guidance.findings[0].title)
+            support = [r for r in guidance.resources if r.role != "licensing-board"]
+            if support:  # immediate support first; the board comes after the steps (decision 0018)
+                assert text.index(support[0].name) < text.index(guidance.findings[0].title)
+            for board in (r for r in guidance.resources if r.role == "licensing-board"):
+                assert text.index(board.name) > text.index("Next steps:")
 
 
 def test_embed_example_runs() -> None:
@@ -56,4 +60,4 @@ def test_embed_example_runs() -> None:
     lines = done.stdout.splitlines()
     assert lines[0].startswith("200 normal")
     assert lines[1].startswith("422 ") and "did you mean" in lines[1]
-    assert lines[2] == "urgent - show first: Samaritans"
+    assert lines[2] == "urgent - show first: Samaritans, Emergency services"

@@ -108,6 +108,6 @@ def test_guidance_with_the_wide_pack_is_explained_and_rendered(wide_engine: Engi
         ]
     }
     g = wide_engine.explain(scenario)
-    assert {f.rule_id for f in g.findings} >= {"safety.sexual-contact"}
-    assert json.loads(g.model_dump_json())["level"] == "serious"
+    assert {f.rule_id for f in g.findings} >= {"safety.sexual-contact-ongoing"}
+    assert json.loads(g.model_dump_json())["level"] == "urgent"
     assert g.to_text()

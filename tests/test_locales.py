@@ -138,7 +138,19 @@ def test_non_default_shipped_locale_is_complete(locale: str) -> None:
             given = words.get(key) or []
             if len(given) != len(getattr(rule, key)):
                 problems.append(f"{key} of rule {rule.id}: {len(given)} lines for {len(getattr(rule, key))}")
+    titles = wording.get("sources") or {}
+    problems += [f"title of source {s}" for s in BOOK.sources if not titles.get(s)]
     assert not problems, f"locale {locale} is incomplete: " + "; ".join(problems)
+
+
+@pytest.mark.parametrize("locale", OTHER_LOCALES)
+def test_references_carry_the_locales_source_titles(locale: str) -> None:
+    engine = Engine(BOOK, locale=locale)
+    g = engine.explain({"observations": [{"signal": "sexual_contact"}, {"signal": "therapist_late_or_cancelling"}]})
+    for finding in g.findings:
+        for ref in finding.references:
+            assert ref.title == engine.renderer.source_title(ref.id)
+            assert ref.title != BOOK.sources[ref.id].title or ref.id.startswith("law#"), ref.id
 
 
 @pytest.mark.parametrize("locale", OTHER_LOCALES)
@@ -147,9 +159,9 @@ def test_non_default_locale_has_its_own_layouts_strings_and_resources(locale: st
     default = Engine(BOOK)
     assert engine.renderer.strings.disclaimer != default.renderer.strings.disclaimer
     assert engine.renderer.resources is not None, f"{locale}: no resources.yaml of its own"
-    ids = {r.id for r in engine.renderer.resources}
+    roles = {r.role for r in engine.renderer.resources}
     named = {r for rule in BOOK.rules.values() for r in rule.resources}
-    assert named <= ids, f"{locale}: resources.yaml lacks {sorted(named - ids)}"
+    assert named <= roles, f"{locale}: resources.yaml lacks the roles {sorted(named - roles)}"
     for level in ("urgent", "serious"):
         assert any(level in {lv.value for lv in r.levels} for r in engine.renderer.resources), level
     assert (BOOK.root / "templates" / locale / "_layout" / "_macros.j2").is_file()
@@ -188,24 +200,27 @@ def test_spanish_context_words_and_headings() -> None:
         assert not re.search(r"\b(discuss|concern|serious|urgent)\b", item.reason), item.reason
 
 
-def test_spanish_self_harm_leads_with_024() -> None:
+def test_spanish_self_harm_leads_with_the_crisis_line_in_spanish() -> None:
+    # A locale is a language, not a country: the default is the US 988 line, in Spanish
+    # (decision 0018); Spain's 024 is an application's choice (tests/test_resources.py).
     guidance = explain({"observations": [{"signal": "client_self_harm_risk"}]}, locale="es")
     assert guidance.level.value == "urgent"
     assert guidance.locale == "es"
     first = guidance.resources[0]
-    assert "024" in first.name and "024" in first.contact
-    assert all("988" not in r.name + r.contact for r in guidance.resources)
+    assert first.role == "crisis-line" and "988" in first.contact and "español" in first.contact
+    assert all("024" not in r.name + r.contact for r in guidance.resources)
     assert guidance.findings[0].title == "Pensamientos de suicidio o de hacerte daño"
     text = guidance.to_text()
     assert text.startswith("URGENTE:")
-    assert text.index("024") < text.index("Lo que encontramos")
+    assert text.index("988") < text.index("Lo que encontramos")
     assert "Busca apoyo ahora" in text
     assert guidance.disclaimer.startswith("Esto es información general, no un diagnóstico")
 
 
-def test_spanish_partner_violence_names_016() -> None:
+def test_spanish_partner_violence_names_the_domestic_violence_line_in_spanish() -> None:
     guidance = explain({"observations": [{"signal": "partner_violence_disclosed"}]}, locale="es")
-    assert any(r.id == "dv-hotline" and "016" in r.contact for r in guidance.resources)
+    first = guidance.resources[0]
+    assert first.id == "dv-hotline" and "español" in first.contact
 
 
 def test_unknown_locale_lists_the_available_ones() -> None:

@@ -122,7 +122,11 @@ def test_links_and_special_files_anywhere_in_a_pack_are_refused(tmp_path: Path, 
     ],
 )
 def test_only_http_https_mailto_and_tel_links_load(tmp_path: Path, url: str) -> None:
-    resource = {"resources": [{"id": "clinic-line", "name": "Clinic", "contact": "Call", "url": url, "levels": []}]}
+    resource = {
+        "resources": [
+            {"id": "clinic-line", "role": "crisis-line", "name": "Clinic", "contact": "Call", "url": url, "levels": []}
+        ]
+    }
     source = {"sources": [{"id": "clinic#page", "title": "Clinic page", "kind": "consumer", "url": url}]}
     for name, data in (("resources.yaml", resource), ("sources.yaml", source)):
         pack = _pack(tmp_path / name, {name: yaml.safe_dump(data)})
@@ -135,7 +139,14 @@ def test_only_http_https_mailto_and_tel_links_load(tmp_path: Path, url: str) -> 
 def test_safe_links_still_reach_html_and_cards(tmp_path: Path) -> None:
     extra = {
         "resources": [
-            {"id": "clinic-line", "name": "Clinic", "contact": "Call", "url": "tel:+15550100", "levels": ["discuss"]}
+            {
+                "id": "clinic-line",
+                "role": "crisis-line",
+                "name": "Clinic",
+                "contact": "Call",
+                "url": "tel:+15550100",
+                "levels": ["discuss"],
+            }
         ]
     }
     pack = _pack(tmp_path, {"resources.yaml": yaml.safe_dump(extra)})

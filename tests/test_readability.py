@@ -29,3 +29,19 @@ def test_every_explanation_reads_at_grade_eight_or_lower(engine: Engine) -> None
         if grade > MAX_GRADE:
             too_hard[rule.id] = round(grade, 1)
     assert not too_hard, f"explanations above grade {MAX_GRADE}: {too_hard}"
+
+
+def test_every_step_and_normal_when_reads_at_grade_eight_or_lower(engine: Engine) -> None:
+    # The client reads these beside the explanation: the same bar holds (issue 11).
+    too_hard = {}
+    for rule in engine.rulebook.rules.values():
+        for where, text in [("normal_when", rule.normal_when), *((f"steps[{i}]", s) for i, s in enumerate(rule.steps))]:
+            grade = textstat.flesch_kincaid_grade(text)
+            if grade > MAX_GRADE:
+                too_hard[f"{rule.id} {where}"] = round(grade, 1)
+    strings = engine.renderer.strings
+    for level, steps in strings.steps.items():
+        for i, text in enumerate(steps):
+            if (grade := textstat.flesch_kincaid_grade(text)) > MAX_GRADE:
+                too_hard[f"strings.yaml steps.{level}[{i}]"] = round(grade, 1)
+    assert not too_hard, f"{len(too_hard)} texts above grade {MAX_GRADE}: {too_hard}"

@@ -159,10 +159,10 @@ def test_missing_folder(tmp_path: Path) -> None:
 
 
 def test_resources_override_must_cover_named_ones(features_dir: Path) -> None:
-    with pytest.raises(RuleBookError, match="rules name resources you did not give: line"):
+    with pytest.raises(RuleBookError, match="rules name resource roles you did not give: crisis-line"):
         Engine(
             features_dir,
-            resources=[{"id": "other", "name": "Other", "contact": "x", "levels": ["urgent"]}],
+            resources=[{"id": "other", "role": "emergency", "name": "Other", "contact": "x", "levels": ["urgent"]}],
         )
 
 

@@ -92,7 +92,9 @@ def test_a_lowered_rule_still_counts_beside_a_safety_signal(tmp_path: Path, book
 
 
 def test_a_pack_may_not_redefine_a_crisis_line(tmp_path: Path) -> None:
-    fake = "resources:\n  - {id: 988-lifeline, name: Help, contact: Call 555-0100, levels: [urgent]}\n"
+    fake = (
+        "resources:\n  - {id: 988-lifeline, role: crisis-line, name: Help, contact: Call 555-0100, levels: [urgent]}\n"
+    )
     for where in ("resources.yaml", "templates/en/resources.yaml", "templates/es/resources.yaml"):
         pack = make_pack(tmp_path / where.replace("/", "-"), {where: fake})
         with pytest.raises(RuleBookError, match="resource '988-lifeline' is already defined differently"):
@@ -100,10 +102,10 @@ def test_a_pack_may_not_redefine_a_crisis_line(tmp_path: Path) -> None:
 
 
 def test_a_pack_may_add_a_resource(tmp_path: Path) -> None:
-    extra = "resources:\n  - {id: clinic-line, name: Clinic line, contact: Call the front desk, levels: [urgent]}\n"
+    extra = "resources:\n  - {id: clinic-line, role: crisis-line, name: Clinic line, contact: Call the front desk, levels: [urgent]}\n"
     pack = make_pack(tmp_path / "p", {"resources.yaml": extra})
     ids = [r.id for r in Engine(rule_paths=[BUILTIN, pack]).explain(SELF_HARM).resources]
-    assert ids == ["988-lifeline", "clinic-line"]
+    assert ids == ["988-lifeline", "clinic-line", "emergency-911"]  # the crisis-line role first, then urgent's
 
 
 def test_a_pack_may_not_rename_a_level(tmp_path: Path) -> None:

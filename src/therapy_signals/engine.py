@@ -102,9 +102,8 @@ class Engine:
 
     def _cite(self, rule: Rule) -> list[Reference]:
         sources = self.rulebook.sources
-        return [
-            Reference(id=r, title=sources[r].title, kind=sources[r].kind, url=sources[r].url) for r in rule.references
-        ]
+        title = self.renderer.source_title
+        return [Reference(id=r, title=title(r), kind=sources[r].kind, url=sources[r].url) for r in rule.references]
 
     def _probe_packs(self) -> None:
         """Render what the packs brought once, on witness scenarios, so a template that breaks a
@@ -161,9 +160,9 @@ class Engine:
             source = "resources"
         parsed = _yaml.validate(_ResourceFile, raw, source)
         named = {r for rule in self.rulebook.rules.values() for r in rule.resources}
-        missing = sorted(named - {r.id for r in parsed.resources})
+        missing = sorted(named - {r.role for r in parsed.resources})
         if missing:
-            raise RuleBookError([Problem(source, f"rules name resources you did not give: {', '.join(missing)}")])
+            raise RuleBookError([Problem(source, f"rules name resource roles you did not give: {', '.join(missing)}")])
         return list(parsed.resources)
 
     # -- input ---------------------------------------------------------------------------
@@ -266,7 +265,12 @@ class Engine:
         resources = self._resources_for(level, [m.rule for m in resolution.findings])
         if floor is not None:  # every resource the base alone would show stays
             resources = self._resources_for(floor.base_level, floor.base_rules, also=resources)
-        steps = _unique([s for f in top for s in f.steps] + strings.steps[level])
+        # A finding's own steps are written for what it found, and the level's general steps
+        # can contradict them ("raise it directly with your therapist" for partner violence)
+        # or say them again in other words; so the general steps come only when the findings
+        # at the top level give none of their own.
+        own = _without_echoes(s for f in top for s in f.steps)
+        steps = own or list(strings.steps[level])
         guidance = Guidance(
             scenario_id=scenario.id,
             setting=scenario.setting,
@@ -303,13 +307,17 @@ class Engine:
         )
 
     def _resources_for(self, level: Level, rules: Sequence[Rule], also: Sequence[Resource] = ()) -> list[Resource]:
-        """The configured resources shown at this level or named by these rules (or in ``also``), in order."""
-        named = {r for rule in rules for r in rule.resources} | {r.id for r in also}
-        return [
-            Resource(id=r.id, name=r.name, contact=r.contact, url=r.url)
-            for r in self._resources
-            if level in r.levels or r.id in named
-        ]
+        """The resources whose roles these rules name, first and in the rules' order (the
+        domestic-violence line before the emergency default for partner violence), then those
+        this level shows by default, then any in ``also``; each once."""
+        roles = list(dict.fromkeys(role for rule in rules for role in rule.resources))
+        chosen = [r for role in roles for r in self._resources if r.role == role]
+        chosen += [r for r in self._resources if level in r.levels]
+        chosen += [r for r in self._resources if r.id in {a.id for a in also}]
+        first: dict[str, Any] = {}
+        for r in chosen:
+            first.setdefault(r.id, r)
+        return [Resource(id=r.id, role=r.role, name=r.name, contact=r.contact, url=r.url) for r in first.values()]
 
 
 def _summary(text: str, limit: int = 140) -> str:
@@ -319,6 +327,29 @@ def _summary(text: str, limit: int = 140) -> str:
 
 def _unique(items: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(items))
+
+
+_LONG_WORD = re.compile(r"\w{4,}")
+
+
+def _without_echoes(steps: Iterable[str]) -> list[str]:
+    """The steps, each said once: two findings often both advise a second opinion or a report
+    to the board, in their own words. A step echoes another when most (70%) of the words of
+    four letters or more of the shorter are in the longer (a proxy for content words that
+    holds in English and Spanish alike). The fullest steps are kept first, then shown in
+    the order the findings gave them."""
+    given = _unique(steps)
+    words = [set(_LONG_WORD.findall(step.lower())) for step in given]
+
+    def echo(i: int, j: int) -> bool:
+        shared = len(words[i] & words[j])
+        return bool(words[i] and words[j]) and shared >= 0.7 * min(len(words[i]), len(words[j]))
+
+    kept: list[int] = []
+    for i in sorted(range(len(given)), key=lambda i: -len(words[i])):
+        if not any(echo(i, j) for j in kept):
+            kept.append(i)
+    return [given[i] for i in sorted(kept)]
 
 
 def _path(loc: Sequence[int | str]) -> str:

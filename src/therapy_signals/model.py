@@ -289,12 +289,19 @@ class Superseded(BaseModel):
     reason: str
 
 
+ROLES = ("emergency", "crisis-line", "domestic-violence", "sexual-assault", "licensing-board")
+"""What a resource is for. Rules name roles, never a service: each locale or application maps
+every role to its own (decision 0018). All but the licensing board are immediate support."""
+Role = Literal["emergency", "crisis-line", "domestic-violence", "sexual-assault", "licensing-board"]
+
+
 class Resource(BaseModel):
     """Somewhere to turn: a crisis line, a hotline, a licensing board."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     id: str
+    role: str = Field(description="What it is for: " + ", ".join(ROLES) + ".")
     name: str
     contact: str
     url: str | None = None

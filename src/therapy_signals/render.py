@@ -46,7 +46,18 @@ _LAYOUTS: dict[str, str] = {
 _SPACES = re.compile(r"[ \t]*\n[ \t]*|[ \t]{2,}")
 
 
-HEADINGS = ("findings", "why", "say", "steps", "sources", "resources", "superseded", "observations", "normal_when")
+HEADINGS = (
+    "findings",
+    "why",
+    "say",
+    "steps",
+    "sources",
+    "resources",
+    "complaint",
+    "superseded",
+    "observations",
+    "normal_when",
+)
 
 
 class LevelWords(BaseModel):
@@ -98,6 +109,7 @@ class Wording(BaseModel):
 
     signals: dict[str, str] = Field(default_factory=dict, description="Signal id to label.")
     rules: dict[str, RuleWords] = Field(default_factory=dict)
+    sources: dict[str, str] = Field(default_factory=dict, description="Source id to its title in this locale.")
 
 
 class _Loader(jinja2.BaseLoader):
@@ -274,17 +286,20 @@ class Renderer:
     def _wording(self) -> Wording:
         signals: dict[str, str] = {}
         rules: dict[str, RuleWords] = {}
+        sources: dict[str, str] = {}
         for path in reversed(self._own("wording.yaml")):  # packs override the base
             wording = _yaml.validate(Wording, _yaml.load(path, self.book.limits), path)
             unknown = [f"signal {s!r}" for s in wording.signals if s not in self.book.signals]
             unknown += [f"rule {r!r}" for r in wording.rules if r not in self.book.rules]
+            unknown += [f"source {s!r}" for s in wording.sources if s not in self.book.sources]
             if unknown:
                 raise RuleBookError(
                     [Problem(str(path), f"wording for {name}, which does not exist") for name in unknown]
                 )
             signals.update(wording.signals)
             rules.update(wording.rules)
-        return Wording(signals=signals, rules=rules)
+            sources.update(wording.sources)
+        return Wording(signals=signals, rules=rules, sources=sources)
 
     def _resources(self) -> list[ResourceDef] | None:
         """Resources configured for this locale (crisis lines differ by country), if any.
@@ -324,6 +339,10 @@ class Renderer:
     def label(self, signal: str) -> str:
         """The signal's label in this locale."""
         return self.wording.signals.get(signal) or self.book.signals[signal].label
+
+    def source_title(self, source: str) -> str:
+        """The source's title in this locale (a code's name and number stay as they are)."""
+        return self.wording.sources.get(source) or self.book.sources[source].title
 
     def words(self, rule: Rule) -> RuleWords:
         """Title, normal_when, say and steps of a rule in this locale."""

@@ -36,7 +36,7 @@ from ._paths import default_rules_dir
 from .conditions import Condition, Count, Match, walk
 from .errors import Problem, RuleBookError, UnknownRuleError
 from .limits import DEFAULT_RULE_FILE_LIMITS, RuleFileLimits
-from .model import MAX_OBSERVATIONS, Category, Level
+from .model import MAX_OBSERVATIONS, Category, Level, Role
 
 _M = TypeVar("_M", bound=BaseModel)
 
@@ -129,11 +129,12 @@ class SourceDef(BaseModel):
 
 
 class ResourceDef(BaseModel):
-    """Somewhere to turn; ``levels`` says which overall levels show it first."""
+    """Somewhere to turn; ``levels`` says which overall levels show it without a rule naming its role."""
 
     model_config = _STRICT
 
     id: Annotated[str, Field(min_length=2)]
+    role: Role
     name: str
     contact: str
     url: Url | None = None
@@ -156,7 +157,7 @@ class Rule(BaseModel):
     steps: list[str] = Field(default_factory=list)
     references: Annotated[list[str], Field(min_length=1)]
     supersedes: list[str] = Field(default_factory=list)
-    resources: list[str] = Field(default_factory=list)
+    resources: list[Role] = Field(default_factory=list, description="Roles of resources to show with this finding.")
 
 
 class GuideBullet(BaseModel):
@@ -621,9 +622,10 @@ class _Checker:
         for ref in rule.references:
             if ref not in book.sources:
                 yield f"reference {ref!r} is not in sources.yaml{_suggest(ref, book.sources)}"
-        for resource in rule.resources:
-            if resource not in book.resources:
-                yield f"resource {resource!r} is not in resources.yaml{_suggest(resource, book.resources)}"
+        given = {r.role for r in book.resources.values()}
+        for role in rule.resources:
+            if role not in given:
+                yield f"no resource in resources.yaml has the role {role!r} that the rule names"
         default = book.meta.default_locale
         if not any((folder / rule.explain).is_file() for folder in book.template_dirs(default)):
             yield f"template {rule.explain!r} is missing for locale {default!r}"

@@ -16,8 +16,9 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..conditions import Match as RuleMatch
-from ..model import Category, Level
+from .._evaluate import evaluate
+from .._facts import encode
+from ..model import Category, Level, Observation, Scenario
 from ..rulebook import RuleBook
 from ._text import Token, analyse
 
@@ -85,18 +86,19 @@ class _Phrasing:
 
 
 def signal_infos(book: RuleBook) -> dict[str, SignalInfo]:
-    """Each signal with the highest-level rule that fires on it alone."""
-    presence: dict[str, tuple[str, Level]] = {}
-    for rule in book.rules.values():
-        when = rule.when
-        if isinstance(when, RuleMatch) and when.is_presence:
-            for name in when.signals or ():
-                known = presence.get(name)
-                if known is None or rule.level > known[1]:
-                    presence[name] = (rule.id, rule.level)
+    """Each signal with the highest-level rule that fires on it alone.
+
+    By evaluation, not by the rules' shape: a hug is worth discussing on its own because of a
+    rule that also asks that the therapist did not ask first, while its presence rule is normal.
+    """
+    categories = {name: s.category for name, s in book.signals.items()}
     infos: dict[str, SignalInfo] = {}
     for name, signal in book.signals.items():
-        rule_id, level = presence.get(name, (None, Level.normal))
+        alone = encode(Scenario(observations=[Observation(signal=name)]), categories)
+        rule_id, level = None, Level.normal
+        for rule in book.rules.values():
+            if (rule_id is None or rule.level > level) and evaluate(rule.when, alone).ok:
+                rule_id, level = rule.id, rule.level
         infos[name] = SignalInfo(name, signal.category, signal.label, rule_id, level)
     return infos
 
