@@ -30,6 +30,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from _docs import replace_section
+
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "performance.md"
 SECTION = "## Before and after hardening"
@@ -185,16 +187,6 @@ here. To reproduce: `.venv/bin/python benchmarks/bench_hardening.py`.
 """
 
 
-def replace_section(document: str, text: str) -> str:
-    """The document with this benchmark's section replaced (or appended), others kept."""
-    start = document.find(SECTION + "\n")
-    if start == -1:
-        return document.rstrip("\n") + "\n\n" + text.rstrip("\n") + "\n"
-    end = document.find("\n## ", start + 1)
-    rest = document[end + 1 :] if end != -1 else ""
-    return document[:start] + text.rstrip("\n") + "\n" + ("\n" + rest if rest else "")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--before", default=BEFORE, help="the commit to compare with")
@@ -206,7 +198,7 @@ def main() -> None:
     results = measure(args)
     print(report(results))
     if args.write:
-        DOC.write_text(replace_section(DOC.read_text(encoding="utf-8"), section(results)), encoding="utf-8")
+        DOC.write_text(replace_section(DOC.read_text(encoding="utf-8"), SECTION, section(results)), encoding="utf-8")
         print(f"\nwrote {DOC.relative_to(ROOT)}")
 
 

@@ -40,6 +40,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from _docs import replace_section  # noqa: E402
 from tests.lint.corpus import (  # noqa: E402
     HOLDOUT,
     Score,
@@ -322,16 +323,6 @@ def hostile(sizes: tuple[int, ...] = SIZES) -> str:
         "",
     ]
     return "\n".join(lines)
-
-
-def replace_section(document: str, heading: str, section: str) -> str:
-    """The document with its ``heading`` section replaced (or appended), the others kept."""
-    start = document.find(heading + "\n")
-    if start == -1:
-        return document.rstrip("\n") + "\n\n" + section.rstrip("\n") + "\n"
-    end = document.find("\n## ", start + 1)
-    rest = document[end + 1 :] if end != -1 else ""
-    return document[:start] + section.rstrip("\n") + "\n" + ("\n" + rest if rest else "")
 
 
 def main() -> None:

@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+from _docs import replace_section
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "performance.md"
@@ -278,7 +279,7 @@ def main() -> None:
     text = report(runs, memory, memory_run, rulebook, args.workers, bare_ms)
     print(text)
     if args.write:
-        DOC.write_text(replace_section(DOC.read_text(encoding="utf-8"), text), encoding="utf-8")
+        DOC.write_text(replace_section(DOC.read_text(encoding="utf-8"), SECTION, text), encoding="utf-8")
         print(f"wrote the HTTP service section of {DOC}")
 
 
@@ -296,16 +297,6 @@ def merge(chunks: list[Run]) -> Run:
         max_ms=max(c.max_ms for c in chunks),
         split=[sum(c.split[i] * c.seconds for c in chunks) / seconds for i in range(len(chunks[0].split))],
     )
-
-
-def replace_section(document: str, section: str) -> str:
-    """The document with its "## HTTP service" section replaced (or appended), others kept."""
-    start = document.find(SECTION + "\n")
-    if start == -1:
-        return document.rstrip("\n") + "\n\n" + section.rstrip("\n") + "\n"
-    end = document.find("\n## ", start + 1)
-    rest = document[end + 1 :] if end != -1 else ""
-    return document[:start] + section.rstrip("\n") + "\n" + ("\n" + rest if rest else "")
 
 
 if __name__ == "__main__":
