@@ -10,7 +10,7 @@ export CPPFLAGS := -DPyEval_CallObject=PyObject_CallObject
 export NO_MKDOCS_2_WARNING := 1
 PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: demo test lint format bench bench-batch bench-server docs smoke install dev clean
+.PHONY: demo test lint format bench bench-batch bench-server docs smoke install dev clean lint-data
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -72,6 +72,13 @@ bench-batch: $(VENV)/.dev
 bench-server: $(VENV)/.dev
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 	$(BIN)/python benchmarks/bench_server.py
+
+# The linter's prebuilt data (src/therapy_signals/lint/_data/), which lets `therapy-signals lint`
+# start without loading the rule base or lemminflect. Run it after changing lint/_text.py,
+# lint/_phrases.py, lint/_roles.py, _evaluate.py, _facts.py, the rule files or lemminflect, and
+# commit the files; tests/lint/test_prebuilt.py fails until then (the linter stays right, only slower).
+lint-data: $(VENV)/.dev
+	$(BIN)/python scripts/build_lint_data.py
 
 clean:
 	rm -rf $(VENV) .venv-smoke-* dist build site .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -11,47 +11,46 @@ reasons, its sources, and a disclaimer. Nothing here diagnoses anyone.
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
-from .engine import BUILTIN, Engine, explain
-from .errors import (
-    EngineDisagreementError,
-    EngineUnavailableError,
-    InputError,
-    LocaleError,
-    Problem,
-    RenderError,
-    RuleBookError,
-    ScenarioError,
-    TherapySignalsError,
-    UnknownRuleError,
-)
-from .model import (
-    Because,
-    Category,
-    Duration,
-    Finding,
-    Frequency,
-    Guidance,
-    Impact,
-    Initiator,
-    Level,
-    Observation,
-    Reference,
-    Resource,
-    Response,
-    RuleBookInfo,
-    Scenario,
-    Setting,
-    Superseded,
-    Where,
-)
-from .rulebook import Rule, RuleBook, load_rulebook
+if TYPE_CHECKING:
+    from .engine import BUILTIN, Engine, explain
+    from .errors import (
+        EngineDisagreementError,
+        EngineUnavailableError,
+        InputError,
+        LocaleError,
+        Problem,
+        RenderError,
+        RuleBookError,
+        ScenarioError,
+        TherapySignalsError,
+        UnknownRuleError,
+    )
+    from .model import (
+        Because,
+        Category,
+        Duration,
+        Finding,
+        Frequency,
+        Guidance,
+        Impact,
+        Initiator,
+        Level,
+        Observation,
+        Reference,
+        Resource,
+        Response,
+        RuleBookInfo,
+        Scenario,
+        Setting,
+        Superseded,
+        Where,
+    )
+    from .rulebook import Rule, RuleBook, load_rulebook
 
-try:
-    __version__ = version("therapy-signals")
-except PackageNotFoundError:  # running from a checkout without installing
-    __version__ = "0+unknown"
+    __version__: str
 
 __all__ = [
     "BUILTIN",
@@ -90,3 +89,73 @@ __all__ = [
     "explain",
     "load_rulebook",
 ]
+
+# The names load on first use (PEP 562): ``therapy-signals lint`` imports this package and
+# must not pay for the engine and durable_rules, nor ``import therapy_signals.errors`` for
+# pydantic. Each name maps to the module that defines it.
+_WHERE = {
+    **dict.fromkeys(("BUILTIN", "Engine", "explain"), ".engine"),
+    **dict.fromkeys(
+        (
+            "EngineDisagreementError",
+            "EngineUnavailableError",
+            "InputError",
+            "LocaleError",
+            "Problem",
+            "RenderError",
+            "RuleBookError",
+            "ScenarioError",
+            "TherapySignalsError",
+            "UnknownRuleError",
+        ),
+        ".errors",
+    ),
+    **dict.fromkeys(
+        (
+            "Because",
+            "Category",
+            "Duration",
+            "Finding",
+            "Frequency",
+            "Guidance",
+            "Impact",
+            "Initiator",
+            "Level",
+            "Observation",
+            "Reference",
+            "Resource",
+            "Response",
+            "RuleBookInfo",
+            "Scenario",
+            "Setting",
+            "Superseded",
+            "Where",
+        ),
+        ".model",
+    ),
+    **dict.fromkeys(("Rule", "RuleBook", "load_rulebook"), ".rulebook"),
+}
+
+
+def _package_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("therapy-signals")
+    except PackageNotFoundError:  # running from a checkout without installing
+        return "0+unknown"
+
+
+def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        value: Any = _package_version()
+    elif name in _WHERE:
+        value = getattr(import_module(_WHERE[name], __name__), name)
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

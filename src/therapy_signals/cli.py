@@ -2,28 +2,32 @@
 
 Exit codes: 0 success, 2 invalid input (scenario, file, rule base) or usage, 1 an
 unexpected failure.
+
+Each command imports what it needs (the engine, the rule base loader, Rich) when it runs:
+this module is imported by every command, ``therapy-signals lint`` too, which needs none of
+them. Only the enums that command options are typed with are imported here: Typer reads the
+annotations when it builds the command line.
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from dataclasses import replace
 from enum import StrEnum
+from functools import cache
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from . import __version__
-from ._io import read_json
-from .engine import Engine
+from ._enums import Category, Level
 from .errors import TherapySignalsError
 from .limits import DEFAULT_INPUT_LIMITS
-from .model import Category, Guidance, Level, Scenario
-from .rulebook import RuleBook
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from .model import Guidance
 
 app = typer.Typer(
     name="therapy-signals",
@@ -35,8 +39,20 @@ app = typer.Typer(
 rules_app = typer.Typer(help="List, show and validate the rules.", no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
 
-_out = Console(soft_wrap=True)
-_err = Console(stderr=True, soft_wrap=True)
+
+@cache
+def _out() -> Console:
+    from rich.console import Console
+
+    return Console(soft_wrap=True)
+
+
+@cache
+def _err() -> Console:
+    from rich.console import Console
+
+    return Console(stderr=True, soft_wrap=True)
+
 
 RulesOption = Annotated[
     Path | None,
@@ -57,13 +73,15 @@ class SchemaName(StrEnum):
 
 
 def _fail(error: Exception) -> NoReturn:
-    _err.print(f"[bold red]error:[/] {error}", markup=True, highlight=False)
+    _err().print(f"[bold red]error:[/] {error}", markup=True, highlight=False)
     raise typer.Exit(2)
 
 
 def _version(value: bool) -> None:
     if value:
-        _out.print(f"therapy-signals {__version__}")
+        from . import __version__
+
+        _out().print(f"therapy-signals {__version__}")
         raise typer.Exit()
 
 
@@ -99,6 +117,11 @@ def explain_command(
     rules: RulesOption = None,
 ) -> None:
     """Explain one scenario: its level, why, words to say, next steps and sources."""
+    from dataclasses import replace
+
+    from ._io import read_json
+    from .engine import Engine
+
     try:
         limits = replace(DEFAULT_INPUT_LIMITS, max_bytes=max_bytes)
         engine = Engine(rules, locale=locale, limits=limits)
@@ -114,6 +137,10 @@ def signals_command(
     rules: RulesOption = None,
 ) -> None:
     """List the observation vocabulary: every signal a scenario may name."""
+    from rich.table import Table
+
+    from .rulebook import RuleBook
+
     try:
         book = RuleBook.load(rules)
     except TherapySignalsError as error:
@@ -122,7 +149,7 @@ def signals_command(
     table = Table("signal", "category", "label", title=f"{len(chosen)} signals")
     for signal in chosen:
         table.add_row(signal.id, signal.category.value, signal.label)
-    _out.print(table)
+    _out().print(table)
 
 
 @app.command("schema")
@@ -130,6 +157,8 @@ def schema_command(
     name: Annotated[SchemaName, typer.Argument(help="Which JSON Schema to print.")],
 ) -> None:
     """Print the JSON Schema of a scenario (input) or of guidance (output)."""
+    from .model import Guidance, Scenario
+
     model = Scenario if name is SchemaName.scenario else Guidance
     schema = model.model_json_schema(mode="validation" if name is SchemaName.scenario else "serialization")
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
@@ -144,6 +173,10 @@ def rules_list(
     rules: RulesOption = None,
 ) -> None:
     """List the rules: id, level, category and title."""
+    from rich.table import Table
+
+    from .rulebook import RuleBook
+
     try:
         book = RuleBook.load(rules)
     except TherapySignalsError as error:
@@ -170,7 +203,7 @@ def rules_list(
     table = Table("id", "level", "category", "title", title=f"{book.name} {book.version}: {len(chosen)} rules")
     for rule in chosen:
         table.add_row(rule.id, rule.level.value, rule.category.value, rule.title)
-    _out.print(table)
+    _out().print(table)
 
 
 @rules_app.command("show")
@@ -180,25 +213,26 @@ def rules_show(
 ) -> None:
     """Show one rule as written, with where it is defined."""
     from ._evaluate import describe
+    from .rulebook import RuleBook
 
     try:
         book = RuleBook.load(rules)
         rule = book.rule(rule_id)
     except TherapySignalsError as error:
         _fail(error)
-    _out.print(f"[bold]{rule.id}[/]  ({book.where(rule.id)})", highlight=False)
-    _out.print(
+    _out().print(f"[bold]{rule.id}[/]  ({book.where(rule.id)})", highlight=False)
+    _out().print(
         f"{rule.title}\nlevel: {rule.level.value}   category: {rule.category.value}",
         highlight=False,
     )
-    _out.print(f"when: {describe(rule.when)}", highlight=False)
-    _out.print(f"normal when: {rule.normal_when}", highlight=False)
+    _out().print(f"when: {describe(rule.when)}", highlight=False)
+    _out().print(f"normal when: {rule.normal_when}", highlight=False)
     for line in rule.say:
-        _out.print(f'say: "{line}"', highlight=False)
-    _out.print(f"references: {', '.join(rule.references)}", highlight=False)
+        _out().print(f'say: "{line}"', highlight=False)
+    _out().print(f"references: {', '.join(rule.references)}", highlight=False)
     if rule.supersedes:
-        _out.print(f"supersedes: {', '.join(rule.supersedes)}", highlight=False)
-    _out.print(f"template: {rule.explain}", highlight=False)
+        _out().print(f"supersedes: {', '.join(rule.supersedes)}", highlight=False)
+    _out().print(f"template: {rule.explain}", highlight=False)
 
 
 @rules_app.command("validate")
@@ -209,6 +243,8 @@ def rules_validate(
     ] = None,
 ) -> None:
     """Check a rule base or pack: files, cross-references, invariants, and that every rule can fire."""
+    from .engine import Engine
+    from .rulebook import RuleBook
     from .witness import check_rulebook
 
     try:
@@ -219,12 +255,12 @@ def rules_validate(
     except TherapySignalsError as error:
         _fail(error)
     for problem in problems:
-        _err.print(f"[red]error:[/] {problem}", highlight=False)
+        _err().print(f"[red]error:[/] {problem}", highlight=False)
     if problems:
         raise typer.Exit(2)
     for change in book.changes:
-        _out.print(f"note: {change}", highlight=False)
-    _out.print(
+        _out().print(f"note: {change}", highlight=False)
+    _out().print(
         f"ok: {book.name} {book.version}: {len(book.rules)} rules, {len(book.signals)} signals, "
         f"{len(book.sources)} sources, locales {', '.join(book.locales)}; every rule fires and renders",
         highlight=False,
@@ -240,7 +276,10 @@ def rules_coverage(
     rules: RulesOption = None,
 ) -> None:
     """How much of the guide the rules cover, and which rules no example exercises."""
+    from rich.table import Table
+
     from ._coverage import exercised, guide_coverage
+    from .engine import Engine
 
     default = [p for p in (Path("examples/scenarios"), Path("tests/scenarios")) if p.is_dir()]
     try:
@@ -252,20 +291,20 @@ def rules_coverage(
     table = Table("guide section", "bullets", "covered", title="Guide coverage (rules/guide-map.yaml)")
     for section in sections:
         table.add_row(section.heading, str(section.bullets), str(section.covered))
-    _out.print(table)
+    _out().print(table)
     total = sum(s.bullets for s in sections)
     covered = sum(s.covered for s in sections)
-    _out.print(f"guide bullets covered: {covered}/{total}", highlight=False)
+    _out().print(f"guide bullets covered: {covered}/{total}", highlight=False)
     for section in sections:
         for text in section.missing:
-            _out.print(f"  not covered: {section.heading}: {text}", highlight=False)
+            _out().print(f"  not covered: {section.heading}: {text}", highlight=False)
     idle = sorted(set(engine.rulebook.rules) - fired)
-    _out.print(
+    _out().print(
         f"rules exercised by {count} examples: {len(engine.rulebook.rules) - len(idle)}/{len(engine.rulebook.rules)}",
         highlight=False,
     )
     for rule_id in idle:
-        _out.print(f"  no example exercises {rule_id}", highlight=False)
+        _out().print(f"  no example exercises {rule_id}", highlight=False)
 
 
 @rules_app.command("catalog")
@@ -275,12 +314,13 @@ def rules_catalog(
 ) -> None:
     """Write the rule catalog: one Markdown page per category, plus an index."""
     from ._catalog import write_catalog
+    from .rulebook import RuleBook
 
     try:
         written = write_catalog(RuleBook.load(rules), out)
     except TherapySignalsError as error:
         _fail(error)
-    _out.print(f"wrote {len(written)} pages to {out}", highlight=False)
+    _out().print(f"wrote {len(written)} pages to {out}", highlight=False)
 
 
 @rules_app.command("test")
@@ -289,6 +329,7 @@ def rules_test(
     rules: RulesOption = None,
 ) -> None:
     """Run scenario suites: each case's expected level and findings (exit 1 on a failure)."""
+    from .engine import Engine
     from .suite import load_suite, run_suite
 
     try:
@@ -297,10 +338,10 @@ def rules_test(
         _fail(error)
     failed = [r for r in results if not r.passed]
     for result in failed:
-        _err.print(f"[red]FAIL[/] {result.case.where}: {result.case.name}", highlight=False)
+        _err().print(f"[red]FAIL[/] {result.case.where}: {result.case.name}", highlight=False)
         for problem in result.problems:
-            _err.print(f"    {problem}", highlight=False)
-    _out.print(f"{len(results) - len(failed)} passed, {len(failed)} failed", highlight=False)
+            _err().print(f"    {problem}", highlight=False)
+    _out().print(f"{len(results) - len(failed)} passed, {len(failed)} failed", highlight=False)
     if failed:
         raise typer.Exit(1)
 

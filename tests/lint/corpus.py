@@ -26,6 +26,9 @@ CORPUS = Path(__file__).parent / "corpus"
 ITEMS = CORPUS / "items.yaml"
 HOLDOUT = CORPUS / "holdout.yaml"
 ARTICLES = CORPUS / "articles"
+HELD_OUT_ARTICLES = CORPUS / "holdout"
+# Articles 01-10 each check one feature with exact findings; 11-34 are web-style articles.
+FEATURE_ARTICLES = 10
 NORMAL_HEADING = "## Everyday challenges that are not red flags"
 WARNING_HEADING = "## Red flags"
 SCORED = (
@@ -150,19 +153,130 @@ def score_signals(linter: Linter, entries: Iterable[Entry]) -> tuple[int, int, l
 
 
 def load_expected(article: Path) -> list[tuple[int, str, str | None]]:
-    """(line, check, signal) of each finding an article should get; signal None where none applies."""
+    """(line, check, signal) of each finding an article should get; signal None where none applies.
+
+    Where a label allows several signals, each is listed (any of them is right).
+    """
+    found = []
+    for line, check, signals in load_labels(article):
+        found.extend((line, check, signal) for signal in (signals or (None,)))
+    return sorted(found, key=str)
+
+
+def load_labels(article: Path) -> list[tuple[int, str, tuple[str, ...]]]:
+    """(line, check, signals any of which is right) of each finding an article should get."""
     data: Any = yaml.safe_load(article.with_suffix(".expected.yaml").read_text(encoding="utf-8")) or {}
-    return sorted((int(f["line"]), str(f["check"]), f.get("signal")) for f in data.get("findings") or [])
+    labels = []
+    for finding in data.get("findings") or []:
+        signal = finding.get("signal")
+        signals = tuple(signal) if isinstance(signal, list) else (signal,) if signal else ()
+        labels.append((int(finding["line"]), str(finding["check"]), signals))
+    return sorted(labels)
+
+
+def article_kind(article: Path) -> str:
+    data: Any = yaml.safe_load(article.with_suffix(".expected.yaml").read_text(encoding="utf-8")) or {}
+    return str(data.get("kind", "feature"))
 
 
 def articles() -> list[Path]:
+    """The development articles: the feature checks 01-10 and the web-style articles after them."""
     return sorted(ARTICLES.glob("*.md"))
 
 
-def score_articles(linter: Linter) -> dict[str, Score]:
+def feature_articles() -> list[Path]:
+    return articles()[:FEATURE_ARTICLES]
+
+
+def web_articles(held_out: bool = False) -> list[Path]:
+    """The web-style articles of the development part (11-34), or the held-out ones (h01-h12)."""
+    return sorted(HELD_OUT_ARTICLES.glob("*.md")) if held_out else articles()[FEATURE_ARTICLES:]
+
+
+ERRORS = ("statement.normalises-concern", "framing.concern-listed-as-normal")
+WARNINGS = ("framing.normal-listed-as-warning", "safety.no-next-steps")
+
+
+@dataclass
+class Targets:
+    """The figures of issue 12, over whole articles.
+
+    - error precision: error findings (a sentence or a list item that calls a concern
+      normal) on lines labelled as normalising, over all error findings; the two error
+      checks say the same thing of a line, so either counts on such a line;
+    - warning precision: warnings on a line labelled with that warning, over all warnings;
+      ``safety.no-next-steps`` is one finding per article and counts when the article is
+      labelled with it, wherever it lands;
+    - recall: lines labelled as normalising that got an error finding, over all such lines;
+    - signal agreement: right error findings that name one of the labelled signals.
+    """
+
+    errors_right: int = 0
+    errors: int = 0
+    warnings_right: int = 0
+    warnings: int = 0
+    normalising_caught: int = 0
+    normalising: int = 0
+    signal_right: int = 0
+    false_alarms: list[str] = field(default_factory=list)
+    misses: list[str] = field(default_factory=list)
+
+    @property
+    def error_precision(self) -> float:
+        return self.errors_right / self.errors if self.errors else 1.0
+
+    @property
+    def warning_precision(self) -> float:
+        return self.warnings_right / self.warnings if self.warnings else 1.0
+
+    @property
+    def recall(self) -> float:
+        return self.normalising_caught / self.normalising if self.normalising else 1.0
+
+    def add_article(self, article: Path, findings: Iterable[tuple[int, str, str | None]]) -> None:
+        labels = load_labels(article)
+        normalising = {line: set(signals) for line, check, signals in labels if check in ERRORS}
+        warned = {(line, check) for line, check, _ in labels if check == WARNINGS[0]}
+        needs_steps = any(check == WARNINGS[1] for _, check, _ in labels)
+        flagged: set[int] = set()
+        for line, check, signal in sorted(set(findings), key=str):
+            where = f"{article.name}:{line} {check} {signal or ''}".rstrip()
+            if check in ERRORS:
+                self.errors += 1
+                if line in normalising:
+                    self.errors_right += 1
+                    allowed = normalising[line]
+                    self.signal_right += int(not allowed or signal in allowed)
+                    flagged.add(line)
+                else:
+                    self.false_alarms.append(where)
+            elif check in WARNINGS:
+                self.warnings += 1
+                right = (line, check) in warned if check == WARNINGS[0] else needs_steps
+                self.warnings_right += int(right)
+                if not right:
+                    self.false_alarms.append(where)
+        self.normalising += len(normalising)
+        self.normalising_caught += len(flagged)
+        self.misses.extend(f"{article.name}:{line}" for line in sorted(set(normalising) - flagged))
+        found_warnings = {(line, check) for line, check, _ in findings if check in WARNINGS}
+        self.misses.extend(f"{article.name}:{line} {check}" for line, check in sorted(warned - found_warnings))
+        if needs_steps and not any(check == WARNINGS[1] for _, check in found_warnings):
+            self.misses.append(f"{article.name} {WARNINGS[1]}")
+
+
+def score_targets(linter: Linter, paths: Iterable[Path]) -> Targets:
+    """The issue-12 figures of a linter over some articles."""
+    targets = Targets()
+    for article in paths:
+        targets.add_article(article, [(f.line, f.check, f.signal) for f in linter.lint_file(article)])
+    return targets
+
+
+def score_articles(linter: Linter, paths: Iterable[Path] | None = None) -> dict[str, Score]:
     """Per check, the findings of each article against its expected list, by line and signal."""
     scores: dict[str, Score] = defaultdict(Score)
-    for article in articles():
+    for article in articles() if paths is None else paths:
         expected = {e for e in load_expected(article) if e[1] in SCORED}
         found = {(f.line, f.check, f.signal) for f in linter.lint_file(article) if f.check in SCORED}
         for key in sorted(expected | found, key=str):

@@ -7,19 +7,24 @@ for markdown-it, ftfy or lemminflect.
 
 from __future__ import annotations
 
-import os
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from ._files import Exclude
+    from ._finding import LintFinding
+    from ._linter import Linter
 
 __all__ = ["register"]
 
 MAX_FINDINGS = 10_000
 """Findings listed per file by default: a real article has tens; a hostile one had 210,000."""
-_MARKDOWN = (".md", ".markdown", ".mdown", ".mkd")
+_FIX_ROUNDS = 3
+"""A repair can uncover damage beneath it (text encoded wrongly twice): fix, lint, fix again."""
 
 
 class _Format(StrEnum):
@@ -36,36 +41,98 @@ class _FailOn(StrEnum):
     none = "none"
 
 
-def _expand(paths: list[str]) -> list[str]:
-    """Files to lint: folders become the Markdown files inside them (sorted)."""
-    found: list[str] = []
-    for path in paths:
-        if path != "-" and Path(path).is_dir():
-            found.extend(str(file) for file in _markdown_in(Path(path)))
-        else:
-            found.append(path)
-    return found
-
-
-def _markdown_in(folder: Path) -> list[Path]:
-    """The Markdown files under ``folder``, hidden ones and those in hidden folders left out.
-
-    Links to folders are not followed, so a link back up cannot loop. Whatever else has a
-    Markdown name is kept, a named pipe or a device too: linting it then says what it is
-    instead of skipping it silently (reading one would block or never end).
-    """
-    files: list[Path] = []
-    for root, folders, names in os.walk(folder):
-        folders[:] = [name for name in folders if not name.startswith(".")]
-        for name in names:
-            file = Path(root) / name
-            if not name.startswith(".") and file.suffix.lower() in _MARKDOWN and file.exists():
-                files.append(file)
-    return sorted(files)
-
-
 def _error(message: str) -> None:
     typer.echo(f"error: {message}", err=True)
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def _catalog(list_checks: bool, explain: str | None, fmt: _Format, paths: list[str] | None) -> None:
+    """``--list-checks`` and ``--explain``: what the checks are, without linting anything."""
+    import json
+
+    from ._checks import CHECKS, matching_checks, suggest_check
+
+    if paths:
+        _error("--list-checks and --explain lint nothing; give them without files")
+        raise typer.Exit(2)
+    if fmt not in (_Format.text, _Format.json):
+        _error(f"--list-checks and --explain print text or json, not {fmt.value}")
+        raise typer.Exit(2)
+    checks = list(CHECKS.values())
+    if explain is not None:
+        named = matching_checks(explain)
+        if not named:
+            _error(f"{explain!r} is no check{suggest_check(explain)} (--list-checks lists them)")
+            raise typer.Exit(2)
+        checks = [check for check in checks if check.id in named]
+    if fmt is _Format.json:
+        rows = [{**vars(check), "level": check.level.value, "help_uri": check.help_uri} for check in checks]
+        typer.echo(json.dumps({"checks": rows}, indent=2, ensure_ascii=False))
+    elif explain is not None:
+        typer.echo(
+            "\n\n".join(f"{c.id} ({c.level.value})\n{c.title}.\n\n{c.description}\n{c.help_uri}" for c in checks)
+        )
+    else:
+        width = max(len(check.id) for check in checks)
+        for check in checks:
+            typer.echo(f"{check.id:<{width}}  {check.level.value:<10}  {check.title}")
+
+
+def _usage(paths: list[str] | None, fix: bool) -> list[str]:
+    """The paths to lint; exit 2 when there are none, or standard input is to be fixed."""
+    if not paths:
+        _error("no files to lint: give Markdown files or folders, or - for standard input (--help for more)")
+        raise typer.Exit(2)
+    if fix and "-" in paths:
+        _error("--fix rewrites files in place and cannot fix standard input; save it to a file, or drop --fix")
+        raise typer.Exit(2)
+    return paths
+
+
+def _excludes(root: Path | None, configured: tuple[str, ...], given: list[str] | None) -> list[Exclude]:
+    """The configuration's globs (relative to its folder) and --exclude's (to the current one)."""
+    from ._files import Exclude, check_pattern
+
+    excludes = [Exclude(pattern, root or Path.cwd()) for pattern in configured]
+    excludes += [Exclude(check_pattern(pattern, "--exclude"), Path.cwd()) for pattern in given or []]
+    return excludes
+
+
+def _lint_text(linter: Linter, text: str, path: str) -> list[LintFinding]:
+    """Findings for an article's text, read in the dialect its name says (MDX, Quarto, Markdown)."""
+    from ._files import dialect
+    from ._mdx import prepare, restore
+
+    kind = dialect(path)
+    if kind == "markdown":
+        return linter.lint_text(text, path)
+    masked = prepare(text, kind)
+    return restore(linter.lint_text(masked.text, path), masked.shifts)
+
+
+def _lint_path(linter: Linter, path: str, fix: bool) -> list[LintFinding]:
+    """Findings for one file; with ``fix``, those left after its fixes are written to it."""
+    from ._fix import apply_fixes, fixable, write_fixed
+    from ._read import read_document
+
+    original = text = read_document(path, linter.config.max_bytes)
+    findings = _lint_text(linter, text, path)
+    total = 0
+    for _ in range(_FIX_ROUNDS if fix else 0):
+        if not fixable(findings):
+            break
+        text, count = apply_fixes(text, findings)
+        if not count:  # no span could be placed: linting again would find the same
+            break
+        total += count
+        findings = _lint_text(linter, text, path)
+    if total:
+        write_fixed(path, original, text)
+        typer.echo(f"fixed {_plural(total, 'issue')} in {path}", err=True)
+    return findings
 
 
 def register(app: typer.Typer) -> None:
@@ -74,9 +141,9 @@ def register(app: typer.Typer) -> None:
     @app.command("lint")
     def lint_command(
         paths: Annotated[
-            list[str],
+            list[str] | None,
             typer.Argument(help="Markdown files or folders to lint, or - for standard input.", show_default=False),
-        ],
+        ] = None,
         fmt: Annotated[_Format, typer.Option("--format", "-f", help="Output format.")] = _Format.text,
         fail_on: Annotated[
             _FailOn | None,
@@ -123,6 +190,32 @@ def register(app: typer.Typer) -> None:
                 help="List at most this many findings per file (the counts and the exit code include them all).",
             ),
         ] = MAX_FINDINGS,
+        exclude: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--exclude",
+                metavar="GLOB",
+                help="Leave out files and folders matching a glob, relative to the current folder (repeatable).",
+                show_default=False,
+            ),
+        ] = None,
+        force_exclude: Annotated[
+            bool,
+            typer.Option("--force-exclude", help="Apply the exclude globs to files named on the command line too."),
+        ] = False,
+        fix: Annotated[
+            bool,
+            typer.Option("--fix", help="Repair encoding damage in the files, in place, then report what is left."),
+        ] = False,
+        list_checks: Annotated[
+            bool, typer.Option("--list-checks", help="List every check: its id, default level and title.")
+        ] = False,
+        explain: Annotated[
+            str | None,
+            typer.Option(
+                "--explain", metavar="CHECK", help="Say what a check (or a group) looks for.", show_default=False
+            ),
+        ] = None,
     ) -> None:
         """Check Markdown articles against the rule base, for writers.
 
@@ -130,6 +223,10 @@ def register(app: typer.Typer) -> None:
         error (a missing, binary, non-UTF-8 or too large file, something that is not a regular
         file, a bad configuration).
         """
+        if list_checks or explain is not None:
+            _catalog(list_checks, explain, fmt, paths)
+            return
+        paths = _usage(paths, fix)
         from dataclasses import replace
 
         from .. import __version__
@@ -138,9 +235,11 @@ def register(app: typer.Typer) -> None:
         try:
             from ._checks import matching_checks, suggest_check
             from ._config import LintConfig, find_config, load_config
-            from ._finding import LintFinding, LintLevel
+            from ._files import discover
+            from ._finding import LintLevel
             from ._formats import OutputFormat, render
             from ._linter import Linter
+            from ._read import read_stream
         except ImportError as missing:
             _error(
                 f"the linter needs the 'lint' extra ({missing.name} is missing): pip install 'therapy-signals[lint]'"
@@ -161,12 +260,19 @@ def register(app: typer.Typer) -> None:
                 settings = replace(settings, disable=settings.disable | extra)
             if max_bytes is not None:
                 settings = replace(settings, max_bytes=max_bytes)
+            excludes = _excludes(settings.root, settings.exclude, exclude)
             linter = Linter(settings, rules if rules is not None else settings.rules)
         except TherapySignalsError as problem:
             _error(str(problem))
             raise typer.Exit(2) from None
 
-        files = _expand(paths)
+        discovery = discover(paths, excludes, force_exclude=force_exclude)
+        files = discovery.files
+        if not files and discovery.excluded:
+            why = "--force-exclude applies them to named files" if force_exclude else "name a file to lint it anyway"
+            left_out = _plural(discovery.excluded, "path")
+            typer.echo(f"nothing to lint: {left_out} excluded by the exclude globs ({why})", err=True)
+            return
         if not files:
             _error("no Markdown files found in the folders given")
             raise typer.Exit(2)
@@ -177,10 +283,11 @@ def register(app: typer.Typer) -> None:
         for path in files:
             try:
                 if path == "-":
-                    found = linter.lint_stream(sys.stdin.buffer, stdin_filename)
+                    text = read_stream(sys.stdin.buffer, stdin_filename, linter.config.max_bytes)
+                    found = _lint_text(linter, text, stdin_filename)  # the name tells MDX from Markdown
                     linted.append(stdin_filename)
                 else:
-                    found = linter.lint_file(path)
+                    found = _lint_path(linter, path, fix)
                     linted.append(path)
             except DocumentError as problem:
                 _error(str(problem))
@@ -196,7 +303,7 @@ def register(app: typer.Typer) -> None:
                     err=True,
                 )
 
-        book = linter.rulebook
+        book = linter.rule_base  # name, version and content hash, without loading the rule base
         output = render(
             shown,
             OutputFormat(fmt.value),
@@ -212,6 +319,8 @@ def register(app: typer.Typer) -> None:
                 f"{counts[LintLevel.suggestion]} suggestions in {len(linted)} file{'s' if len(linted) != 1 else ''}",
                 err=True,
             )
+        elif fmt is _Format.text and linted:
+            typer.echo(f"no findings in {_plural(len(linted), 'file')}", err=True)
         if failed:
             raise typer.Exit(2)
         threshold = (

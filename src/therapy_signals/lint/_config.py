@@ -5,6 +5,10 @@ each folder ``.therapy-signals.toml`` (its ``[lint]`` table) wins over ``pyproje
 pyproject.toml without the table does not stop the search. Paths in the file are relative to
 the file's folder.
 
+Every problem in a file is reported at once, one a line, each naming the file, the key
+(and its line when it can be found) and what is allowed: a writer fixing a configuration
+should not have to run the linter once per mistake.
+
 .. code-block:: toml
 
     [tool.therapy-signals.lint]
@@ -14,6 +18,8 @@ the file's folder.
     next-steps = ["our helpline"]  # more phrases that count as a resource
 
     max-bytes = 2097152            # the largest article, in bytes (default 1 MiB)
+    exclude = ["drafts/**", "*.draft.md"]  # globs of files and folders not to lint
+
 
     [tool.therapy-signals.lint.levels]
     "safety.no-next-steps" = "error"
@@ -25,6 +31,7 @@ the file's folder.
 from __future__ import annotations
 
 import difflib
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -33,12 +40,13 @@ from typing import Any
 
 from ..errors import LintConfigError
 from ._checks import matching_checks, suggest_check
+from ._files import check_pattern
 from ._finding import LintLevel
 from ._terms import DEFAULT_TERMS
 
 __all__ = ["DEFAULT_MAX_BYTES", "LintConfig", "find_config", "load_config"]
 
-_KEYS = ("fail-on", "disable", "rules", "next-steps", "levels", "terms", "max-bytes")
+_KEYS = ("fail-on", "disable", "rules", "next-steps", "levels", "terms", "max-bytes", "exclude")
 
 DEFAULT_MAX_BYTES = 1024 * 1024
 """The largest article the linter reads: 1 MiB, some 150 times the guide this project encodes.
@@ -49,7 +57,11 @@ a megabyte of one-line list items or of nested ones, took up to 14 s and 370 MB
 
 @dataclass(frozen=True)
 class LintConfig:
-    """What to check and how strictly. Every field has a default; ``LintConfig()`` is the default."""
+    """What to check and how strictly. Every field has a default; ``LintConfig()`` is the default.
+
+    ``exclude`` holds globs of files and folders the command line leaves out, relative to
+    ``root`` (the configuration file's folder; the current folder when None).
+    """
 
     disable: frozenset[str] = frozenset()
     levels: Mapping[str, LintLevel] = field(default_factory=dict)
@@ -59,66 +71,175 @@ class LintConfig:
     rules: Path | None = None
     source: str | None = None
     max_bytes: int = DEFAULT_MAX_BYTES
+    exclude: tuple[str, ...] = ()
+    root: Path | None = None
 
     def __post_init__(self) -> None:
         _check_max_bytes(self.max_bytes, "LintConfig(max_bytes=...)")
+        for pattern in self.exclude:
+            check_pattern(pattern, "LintConfig(exclude=...)")
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any], source: str = "<config>", base: Path | None = None) -> LintConfig:
-        """Build a configuration from a parsed table; LintConfigError names the key and the fix."""
-        unknown = [key for key in data if key not in _KEYS]
-        if unknown:
-            key = unknown[0]
+        """Build a configuration from a parsed table; LintConfigError lists every key that is wrong."""
+        return _parse(data, _Problems(source), base)
+
+
+class _Problems:
+    """What is wrong with one configuration, collected so that all of it is reported at once."""
+
+    def __init__(self, source: str, text: str | None = None) -> None:
+        self.source = source
+        self._found: list[tuple[float, str]] = []  # (line, or infinity when unknown; message)
+        self._lines = text.splitlines() if text is not None else []
+        self._table = self._header("lint") or 0
+
+    def add(self, message: str, key: str | None = None, value: object = None, within: str | None = None) -> None:
+        """``message`` about ``key`` (in the sub-table ``within``), after the file's name."""
+        self._note(f"{self.source}: {message}", key, value, within)
+
+    def add_error(self, error: LintConfigError, key: str) -> None:
+        """A message already made whole elsewhere (it names the file), with the key's line."""
+        self._note(str(error), key, None, None)
+
+    def _note(self, message: str, key: str | None, value: object, within: str | None) -> None:
+        line = self._locate(key, value, within) if key is not None else None
+        self._found.append((line or float("inf"), message + (f" (line {line})" if line else "")))
+
+    def _header(self, table: str) -> int | None:
+        """The 0-based line of a ``[....table]`` header."""
+        header = re.compile(rf"\s*\[[^\]]*\b{re.escape(table)}\s*\]\s*(?:#.*)?$")
+        return next((n for n, line in enumerate(self._lines) if header.match(line)), None)
+
+    def _locate(self, key: str, value: object, within: str | None) -> int | None:
+        """The 1-based line of ``key`` (of ``value`` in its list), if it can be told."""
+        name = rf"[\"']?{re.escape(key)}[\"']?"
+        # ``key =`` at the start of a line or in an inline table, or a ``[....key]`` table header.
+        assignment = re.compile(rf"(?:^\s*|[{{,]\s*){name}\s*=|^\s*\[[^\]]*\.{name}\s*\]\s*$")
+        first = (self._header(within) if within else None) or self._table
+        for number in range(first, len(self._lines)):
+            if assignment.search(self._lines[number]):
+                return self._value_line(number, value) if isinstance(value, str) else number + 1
+        return None
+
+    def _value_line(self, number: int, value: str) -> int:
+        quoted = re.compile(rf"[\"']{re.escape(value)}[\"']")
+        return next((n + 1 for n in range(number, len(self._lines)) if quoted.search(self._lines[n])), number + 1)
+
+    def raise_any(self) -> None:
+        """LintConfigError naming every problem, in the order of the file, if there is any."""
+        messages = [message for _, message in sorted(self._found, key=lambda found: found[0])]
+        if len(messages) == 1:
+            raise LintConfigError(messages[0])
+        if messages:
+            raise LintConfigError(
+                f"{self.source}: {len(messages)} problems in the configuration:\n"
+                + "\n".join(f"  {m}" for m in messages)
+            )
+
+
+def _parse(data: Mapping[str, Any], problems: _Problems, base: Path | None) -> LintConfig:
+    for key in data:
+        if key not in _KEYS:
             close = difflib.get_close_matches(key, _KEYS, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else f"; the keys are {', '.join(_KEYS)}"
-            raise LintConfigError(f"{source}: unknown key {key!r}{hint}")
-        disable: set[str] = set()
-        for selector in _strings(data.get("disable", []), "disable", source):
-            named = matching_checks(selector)
-            if not named:
-                raise LintConfigError(f"{source}: disable: {selector!r} is no check{suggest_check(selector)}")
+            problems.add(f"unknown key {key!r}{hint}", key)
+    disable = _disable(data, problems)
+    levels = _levels(data, problems, disable)
+    terms = _terms(data, problems)
+    fail_on = _fail_on(data, problems)
+    rules = _rules(data, problems, base)
+    max_bytes = data.get("max-bytes", DEFAULT_MAX_BYTES)
+    try:
+        _check_max_bytes(max_bytes, f"{problems.source}: max-bytes")
+    except LintConfigError as error:
+        problems.add_error(error, "max-bytes")
+    next_steps = _strings(data.get("next-steps", []), "next-steps", problems)
+    exclude = _exclude(data, problems)
+    problems.raise_any()
+    return LintConfig(
+        max_bytes=max_bytes,
+        disable=frozenset(disable),
+        levels=levels,
+        terms=terms,
+        next_steps=tuple(next_steps),
+        fail_on=fail_on,
+        rules=rules,
+        source=problems.source,
+        exclude=tuple(exclude),
+        root=base,
+    )
+
+
+def _disable(data: Mapping[str, Any], problems: _Problems) -> set[str]:
+    disable: set[str] = set()
+    for selector in _strings(data.get("disable", []), "disable", problems):
+        named = matching_checks(selector)
+        if not named:
+            problems.add(f"disable: {selector!r} is no check{suggest_check(selector)}", "disable", selector)
+        disable |= named
+    return disable
+
+
+def _levels(data: Mapping[str, Any], problems: _Problems, disable: set[str]) -> dict[str, LintLevel]:
+    levels: dict[str, LintLevel] = {}
+    raw = data.get("levels", {})
+    if not isinstance(raw, Mapping):
+        problems.add("levels must be a table of check id = level", "levels")
+        return levels
+    for selector, value in raw.items():
+        named = matching_checks(selector)
+        if not named:
+            problems.add(f"levels: {selector!r} is no check{suggest_check(selector)}", selector, within="levels")
+            continue
+        if value == "off":
             disable |= named
-        levels: dict[str, LintLevel] = {}
-        raw_levels = data.get("levels", {})
-        if not isinstance(raw_levels, Mapping):
-            raise LintConfigError(f"{source}: levels must be a table of check id = level")
-        for selector, value in raw_levels.items():
-            named = matching_checks(selector)
-            if not named:
-                raise LintConfigError(f"{source}: levels: {selector!r} is no check{suggest_check(selector)}")
-            if value == "off":
-                disable |= named
-                continue
-            level = _level(value, f"levels.{selector}", source)
-            for check in named:
-                levels[check] = level
-        terms = data.get("terms", DEFAULT_TERMS)
-        if not isinstance(terms, Mapping) or not all(
-            isinstance(k, str) and isinstance(v, str) and k.strip() for k, v in terms.items()
-        ):
-            raise LintConfigError(f'{source}: terms must be a table of "term to avoid" = "preferred term"')
-        fail_on_raw = data.get("fail-on", "error")
-        fail_on = None if fail_on_raw == "none" else _level(fail_on_raw, "fail-on", source)
-        rules = data.get("rules")
-        if rules is not None and not isinstance(rules, str):
-            raise LintConfigError(f"{source}: rules must be a folder path (a string)")
-        rules_path = None
-        if rules is not None:
-            rules_path = Path(rules)
-            if base is not None and not rules_path.is_absolute():
-                rules_path = base / rules_path
-        max_bytes = data.get("max-bytes", DEFAULT_MAX_BYTES)
-        _check_max_bytes(max_bytes, f"{source}: max-bytes")
-        return cls(
-            max_bytes=max_bytes,
-            disable=frozenset(disable),
-            levels=levels,
-            terms=dict(terms),
-            next_steps=tuple(_strings(data.get("next-steps", []), "next-steps", source)),
-            fail_on=fail_on,
-            rules=rules_path,
-            source=source,
-        )
+            continue
+        level = _level(value, f"levels.{selector}", "off", problems, selector, within="levels")
+        if level is not None:
+            levels.update(dict.fromkeys(named, level))
+    return levels
+
+
+def _terms(data: Mapping[str, Any], problems: _Problems) -> dict[str, str]:
+    terms = data.get("terms", DEFAULT_TERMS)
+    shape = 'terms must be a table of "term to avoid" = "preferred term"'
+    if not isinstance(terms, Mapping):
+        problems.add(shape, "terms")
+        return dict(DEFAULT_TERMS)
+    good: dict[str, str] = {}
+    for avoid, prefer in terms.items():
+        if isinstance(avoid, str) and isinstance(prefer, str) and avoid.strip():
+            good[avoid] = prefer
+        else:
+            problems.add(f"terms: {avoid!r} = {prefer!r}; {shape}", str(avoid), within="terms")
+    return good
+
+
+def _fail_on(data: Mapping[str, Any], problems: _Problems) -> LintLevel | None:
+    raw = data.get("fail-on", "error")
+    return None if raw == "none" else _level(raw, "fail-on", "none", problems, "fail-on")
+
+
+def _rules(data: Mapping[str, Any], problems: _Problems, base: Path | None) -> Path | None:
+    rules = data.get("rules")
+    if rules is None:
+        return None
+    if not isinstance(rules, str):
+        problems.add(f"rules = {rules!r}; rules must be a folder path (a string)", "rules")
+        return None
+    path = Path(rules)
+    return base / path if base is not None and not path.is_absolute() else path
+
+
+def _exclude(data: Mapping[str, Any], problems: _Problems) -> list[str]:
+    patterns = []
+    for pattern in _strings(data.get("exclude", []), "exclude", problems):
+        try:
+            patterns.append(check_pattern(pattern, f"{problems.source}: exclude"))
+        except LintConfigError as error:
+            problems.add_error(error, "exclude")
+    return patterns
 
 
 def _check_max_bytes(value: Any, where: str) -> None:
@@ -129,25 +250,39 @@ def _check_max_bytes(value: Any, where: str) -> None:
         )
 
 
-def _strings(value: Any, key: str, source: str) -> list[str]:
+def _strings(value: Any, key: str, problems: _Problems) -> list[str]:
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise LintConfigError(f"{source}: {key} must be a list of strings")
+        problems.add(f"{key} = {value!r}; {key} must be a list of strings", key)
+        return []
     return value
 
 
-def _level(value: Any, key: str, source: str) -> LintLevel:
+def _level(
+    value: Any, key: str, other: str, problems: _Problems, located: str, within: str | None = None
+) -> LintLevel | None:
     try:
         return LintLevel(value)
     except ValueError:
-        choices = ", ".join(level.value for level in LintLevel)
-        raise LintConfigError(f"{source}: {key} = {value!r}; use one of {choices} (or 'none' / 'off')") from None
+        choices = [level.value for level in LintLevel]
+        close = difflib.get_close_matches(str(value), [*choices, other], n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        problems.add(f"{key} = {value!r}; {hint}use one of {', '.join(choices)} or {other}", located, within=within)
+        return None
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def _table(data: Mapping[str, Any], *keys: str) -> Any:
+    """``data[keys[0]][keys[1]]...``, or {} where a level is missing or is not a table."""
+    for key in keys:
+        data = data.get(key, {}) if isinstance(data, Mapping) else {}
+    return data
+
+
+def _read_toml(path: Path) -> tuple[dict[str, Any], str]:
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        return tomllib.loads(text), text
     except tomllib.TOMLDecodeError as error:
         raise LintConfigError(f"{path}: not valid TOML: {error}") from None
     except (OSError, UnicodeDecodeError) as error:
@@ -159,9 +294,9 @@ def load_config(path: str | Path) -> LintConfig:
     file = Path(path)
     if not file.is_file():
         raise LintConfigError(f"{file}: no such configuration file")
-    data = _read_toml(file)
+    data, text = _read_toml(file)
     if file.name == "pyproject.toml":
-        table = data.get("tool", {}).get("therapy-signals", {}).get("lint", {})
+        table = _table(data, "tool", "therapy-signals", "lint")
     else:
         table = data.get("lint", {})
         extra = [key for key in data if key != "lint"]
@@ -169,7 +304,7 @@ def load_config(path: str | Path) -> LintConfig:
             raise LintConfigError(f"{file}: put the linter's settings under a [lint] table")
     if not isinstance(table, Mapping):
         raise LintConfigError(f"{file}: the lint settings must be a table")
-    return LintConfig.from_mapping(table, str(file), file.parent)
+    return _parse(table, _Problems(str(file), text), file.parent)
 
 
 def find_config(start: str | Path | None = None) -> LintConfig:
@@ -181,7 +316,7 @@ def find_config(start: str | Path | None = None) -> LintConfig:
             return load_config(dedicated)
         project = candidate / "pyproject.toml"
         if project.is_file():
-            data = _read_toml(project)
-            if "lint" in data.get("tool", {}).get("therapy-signals", {}):
+            data, _ = _read_toml(project)
+            if "lint" in _table(data, "tool", "therapy-signals"):
                 return load_config(project)
     return LintConfig()

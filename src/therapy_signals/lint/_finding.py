@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from ..model import Level
+from .._enums import Level
 
 __all__ = ["Fix", "LintFinding", "LintLevel"]
 

@@ -11,14 +11,17 @@ frame contradicts them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from enum import Enum
 
+from .._enums import Level
 from ._document import Document, ListBlock, Prose, Section
 from ._finding import LintFinding, LintLevel
-from ._phrases import PhraseIndex, SignalMatch
-from ._text import Token, analyse, words
+from ._phrases import PhraseIndex, SignalMatch, better_normal, strongest
+from ._stance import qualified
+from ._text import Token, analyse, lemma, words
 
 __all__ = ["Frame", "aggravated", "check_framing", "frame_of"]
 
@@ -34,7 +37,7 @@ _NORMAL_WORDS = words(
     """
         normal healthy okay fine acceptable ordinary everyday common natural expected typical positive good
         beneficial benefit safe strong healthier supportive empower empowering green growth reassure
-        reassuring harmless appropriate ethical professional
+        reassuring harmless appropriate ethical professional care caring trustworthy great
         """
 )
 _WARNING_WORDS = words(
@@ -87,8 +90,9 @@ def _cues(tokens: Sequence[Token]) -> Iterator[tuple[Frame, int]]:
 def frame_of(text: str) -> Frame:
     """The frame a heading or an introducing sentence puts on the items after it."""
     stripped = text.strip().rstrip(":").strip()
-    if not stripped or stripped.endswith("?"):
-        return Frame.undecided if stripped.endswith("?") else Frame.none
+    # "Is It Okay to Hug Your Therapist? What to Know": a question anywhere asks, it does not frame.
+    if not stripped or "?" in stripped:
+        return Frame.undecided if stripped else Frame.none
     tokens = analyse(stripped)
     cues = list(_cues(tokens))
     frames = {frame for frame, _ in cues}
@@ -195,14 +199,34 @@ _AGGRAVATING = words(
     """
         always constantly repeatedly every keep refuse dismiss defensive ignore mock blame punish week month
         year persistent persistently excessive excessively regularly often frequently still never worse
-        unrepaired
+        unrepaired whenever defensiveness prickly snap irritate irritated annoy annoyed angry hostile cold
+        sulk dismissive
         """
 )
 
 
-def aggravated(tokens: Sequence[Token]) -> bool:
-    """Words that make an everyday challenge a pattern the rules may escalate ("every session")."""
-    return any(t.lemma in _AGGRAVATING for t in tokens)
+_AGGRAVATING_WORD = re.compile(r"[a-z]+")
+# Time makes a pattern when it lasts ("for weeks", "every month", "months later"), not when
+# it dates one event ("the next week").
+_LASTING = re.compile(
+    r"\b(?:(?:for|every|each|all|over|within)\s+(?:\w+\s+)?(?:weeks?|months?|years?)|weeks|months|years)\b"
+)
+_TIME = frozenset({"week", "month", "year"})
+
+
+def aggravated(text: str) -> bool:
+    """Words that make an everyday challenge a pattern the rules may escalate ("every session").
+
+    Read from the words as written: analysis folds "never" into a negation, and "never
+    cleared up" is a pattern before it is a negation.
+    """
+    lower = text.lower()
+    if _LASTING.search(lower):
+        return True
+    return any(
+        word not in _TIME and (word in _AGGRAVATING or lemma(word) in _AGGRAVATING - _TIME)
+        for word in _AGGRAVATING_WORD.findall(lower)
+    )
 
 
 def _quote(text: str, limit: int = 60) -> str:
@@ -247,9 +271,11 @@ def _span(prose: Prose) -> tuple[int, int, int, int]:
 
 def _concern_as_normal(prose: Prose, matches: list[SignalMatch], frame: str, path: str) -> LintFinding | None:
     concerns = [m for m in matches if m.signal.concern and not m.negated]
-    if not concerns:
+    if not concerns or better_normal(matches, concerns):
         return None
-    best = max(concerns, key=lambda m: (m.signal.level.rank, m.score))
+    best = strongest(concerns)
+    if best.signal.level < Level.concern and qualified(analyse(prose.text)):
+        return None  # "a hug, if you ask for one": what the rules themselves say
     signal = best.signal
     line, column, end_line, end_column = _span(prose)
     return LintFinding(
@@ -274,7 +300,7 @@ def _normal_as_warning(
     if not matches or any(m.signal.concern or m.signal.category.is_concern for m in matches):
         return None
     best = matches[0]
-    if not best.signal.normal or best.negated or aggravated(tokens):
+    if not best.signal.normal or best.negated or aggravated(prose.text):
         return None
     signal = best.signal
     line, column, end_line, end_column = _span(prose)

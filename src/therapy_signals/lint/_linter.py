@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
-from ..rulebook import RuleBook
 from ._checks import CHECKS
 from ._config import LintConfig
 from ._document import parse
@@ -17,11 +17,15 @@ from ._encoding import check_encoding
 from ._finding import LintFinding, LintLevel
 from ._framing import check_framing
 from ._phrases import PhraseIndex
+from ._prebuilt import RuleBaseId, load_phrases
 from ._read import check_size, decode, read_document, read_stream
 from ._safety import check_next_steps, next_steps_pattern
 from ._statements import check_statements
 from ._suppress import suppress, unknown_checks
 from ._terms import TermTable, check_terms
+
+if TYPE_CHECKING:
+    from ..rulebook import RuleBook
 
 __all__ = ["Linter", "lint_file", "lint_text"]
 
@@ -33,17 +37,52 @@ class Linter:
 
     ``rulebook`` is a loaded :class:`~therapy_signals.RuleBook`, a rule base folder, or None for
     the configuration's ``rules`` (default: the shipped rule base).
+
+    Given a folder whose rule files are those the linter's prebuilt index was computed from
+    (lint/_prebuilt.py), the Linter uses that index and loads the rule base only when
+    :attr:`rulebook` is asked for; otherwise it loads and checks the rule base at once.
     """
 
     def __init__(self, config: LintConfig | None = None, rulebook: RuleBook | str | Path | None = None) -> None:
         self.config = config if config is not None else LintConfig()
-        if isinstance(rulebook, RuleBook):
-            self.rulebook = rulebook
+        self._book: RuleBook | None = None
+        self._book_lock = threading.Lock()
+        self._source: Path | None = None
+        self._rule_base: RuleBaseId | None = None
+        if rulebook is None or isinstance(rulebook, str | os.PathLike):
+            self._source = Path(rulebook) if rulebook is not None else self.config.rules
+            prebuilt = load_phrases(self._source)
+            if prebuilt is not None:
+                self._index, self._rule_base = prebuilt
+            else:
+                from ..rulebook import RuleBook
+
+                self._book = RuleBook.load(self._source)
         else:
-            self.rulebook = RuleBook.load(rulebook if rulebook is not None else self.config.rules)
-        self._index = PhraseIndex(self.rulebook)
+            self._book = rulebook
+        if self._book is not None:
+            self._index = PhraseIndex(self._book)
         self._terms = TermTable(self.config.terms)
         self._next_steps = next_steps_pattern(self.config.next_steps)
+
+    @property
+    def rulebook(self) -> RuleBook:
+        """The rule base the Linter checks against (loaded and checked on first use when the
+        prebuilt index stood in for it)."""
+        with self._book_lock:
+            if self._book is None:
+                from ..rulebook import RuleBook
+
+                self._book = RuleBook.load(self._source)
+            return self._book
+
+    @property
+    def rule_base(self) -> RuleBaseId:
+        """The rule base's name, version and content hash, as the linter's output reports them."""
+        if self._rule_base is None:
+            book = self.rulebook
+            self._rule_base = RuleBaseId(book.name, book.version, book.content_hash)
+        return self._rule_base
 
     def lint_text(self, text: str, path: str = "<text>") -> list[LintFinding]:
         """Findings for one article given as text; ``path`` is what findings report.

@@ -15,14 +15,16 @@ import math
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from .._evaluate import evaluate
-from .._facts import encode
-from ..model import Category, Level, Observation, Scenario
-from ..rulebook import RuleBook
+from .._enums import Category, Level
+from ._roles import about_someone_else, therapist_roles
 from ._text import Token, analyse
 
-__all__ = ["PhraseIndex", "SignalInfo", "SignalMatch"]
+if TYPE_CHECKING:  # the rule base is loaded, and its rules evaluated, only when no prebuilt index fits
+    from ..rulebook import RuleBook
+
+__all__ = ["PhraseIndex", "SignalInfo", "SignalMatch", "better_normal", "strongest"]
 
 # A phrasing matches when the text covers this share of its weight.
 THRESHOLD = 0.74
@@ -73,6 +75,29 @@ class SignalMatch:
     end: int
     phrasing: str
     flipped: float = 0.0  # share of the matched weight whose negation differs from the phrasing
+    words: int = 0  # how many of the phrasing's words the text has
+
+
+def strongest(matches: Sequence[SignalMatch]) -> SignalMatch:
+    """The match a finding names: the highest level, then the best score, then safety first
+    ("threatened to tell my family" is a threat before it is a breach of confidence)."""
+    return max(matches, key=lambda m: (m.signal.level.rank, m.score, m.signal.category is Category.safety))
+
+
+# How much better a normal reading must fit than every concern to win ("a text reminder the
+# day before your appointment" is a scheduling message, not growing contact).
+_NORMAL_MARGIN = 0.04
+
+
+def better_normal(matches: Sequence[SignalMatch], concerns: Sequence[SignalMatch]) -> bool:
+    """A signal the rules call normal fits the text clearly better than any concern."""
+    best = max(concerns, key=lambda m: m.score)
+    # Only a reading of the same words competes: a normal signal elsewhere in the text is
+    # something else the text says.
+    normal = [
+        m.score for m in matches if m.signal.normal and not m.negated and m.start < best.end and best.start < m.end
+    ]
+    return bool(normal) and max(normal) >= best.score + _NORMAL_MARGIN
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +108,12 @@ class _Phrasing:
     negated: tuple[bool, ...]
     weights: tuple[float, ...]
     total: float
+    # Whether the therapist acts or receives in the phrasing (None: no therapist in it).
+    role: str | None = None
+
+    @property
+    def negates(self) -> bool:
+        return any(self.negated)
 
 
 def signal_infos(book: RuleBook) -> dict[str, SignalInfo]:
@@ -91,6 +122,10 @@ def signal_infos(book: RuleBook) -> dict[str, SignalInfo]:
     By evaluation, not by the rules' shape: a hug is worth discussing on its own because of a
     rule that also asks that the therapist did not ask first, while its presence rule is normal.
     """
+    from .._evaluate import evaluate
+    from .._facts import encode
+    from ..model import Observation, Scenario
+
     categories = {name: s.category for name, s in book.signals.items()}
     infos: dict[str, SignalInfo] = {}
     for name, signal in book.signals.items():
@@ -105,6 +140,24 @@ def signal_infos(book: RuleBook) -> dict[str, SignalInfo]:
 
 class PhraseIndex:
     """Every phrasing of a rule base, indexed by lemma for fast lookup."""
+
+    @classmethod
+    def prebuilt(
+        cls,
+        signals: dict[str, SignalInfo],
+        weight: dict[str, float],
+        anchor: frozenset[str],
+        phrasings: list[_Phrasing],
+        by_lemma: dict[str, list[int]],
+    ) -> PhraseIndex:
+        """The index from what ``__init__`` computes, computed ahead of time (lint/_prebuilt.py)."""
+        index = cls.__new__(cls)
+        index.signals = signals
+        index._weight = weight
+        index._anchor = anchor
+        index._phrasings = phrasings
+        index._by_lemma = by_lemma
+        return index
 
     def __init__(self, book: RuleBook) -> None:
         self.signals = signal_infos(book)
@@ -136,7 +189,18 @@ class PhraseIndex:
             ordered = tuple(seen)
             weights = tuple(self._weight[lemma] for lemma in ordered)
             index = len(self._phrasings)
-            self._phrasings.append(_Phrasing(name, text, ordered, tuple(seen.values()), weights, sum(weights) or 1.0))
+            roles = [role for role in therapist_roles(analyse(text)) if role is not None]
+            self._phrasings.append(
+                _Phrasing(
+                    name,
+                    text,
+                    ordered,
+                    tuple(seen.values()),
+                    weights,
+                    sum(weights) or 1.0,
+                    roles[0] if roles else None,
+                )
+            )
             anchors = [lemma for lemma in ordered if lemma not in generic]
             # A phrasing of generic words only ("my therapist is always there") would match
             # any sentence about a therapist: it proposes no candidates.
@@ -159,9 +223,10 @@ class PhraseIndex:
         for lemma in where:
             candidates.update(self._by_lemma.get(lemma, ()))
         best: dict[str, SignalMatch] = {}
+        roles = therapist_roles(tokens)
         for index in candidates:
             phrasing = self._phrasings[index]
-            found = self._score(phrasing, content, where, threshold)
+            found = self._score(phrasing, content, where, threshold, roles)
             if found is None:
                 continue
             known = best.get(phrasing.signal)
@@ -176,10 +241,20 @@ class PhraseIndex:
         content: Sequence[Token],
         where: dict[str, list[int]],
         threshold: float,
+        roles: Sequence[str | None] = (),
     ) -> SignalMatch | None:
         matched = [i for i, lemma in enumerate(phrasing.lemmas) if lemma in where]
         covered = sum(phrasing.weights[i] for i in matched)
         if covered / phrasing.total < threshold:
+            return None
+        # A word the phrasing negates carries its meaning ("contact you did not *want*",
+        # "doesn't want me to see anyone else"): without it, or with it affirmed ("wanting a
+        # hug"), the text says something else.
+        if phrasing.negates:
+            pairs = zip(phrasing.lemmas, phrasing.negated, strict=True)
+            if any(negated and not any(content[i].negated for i in where.get(lemma, ())) for lemma, negated in pairs):
+                return None
+        if about_someone_else(where, phrasing.lemmas):
             return None
         # One common word ("understood") is not enough: two specific words, one rare one, or
         # a moderately specific one covering the whole phrasing.
@@ -194,6 +269,11 @@ class PhraseIndex:
         positions = _closest(phrasing, matched, where)
         if positions is None:
             return None
+        # "A crush on your therapist" is the client's; "your therapist has a crush on you" is not.
+        if phrasing.role is not None and roles and "therapist" in phrasing.lemmas:
+            at = positions.get(phrasing.lemmas.index("therapist"))
+            if at is not None and roles[at] != phrasing.role:
+                return None
         span = max(positions.values()) - min(positions.values()) + 1
         if span > len(phrasing.lemmas) + _SLACK:
             return None
@@ -208,6 +288,7 @@ class PhraseIndex:
             last.end,
             phrasing.text,
             round(flipped / covered, 4) if covered else 0.0,
+            len(matched),
         )
 
 

@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 
 from ._document import Document
 from ._finding import LintFinding, LintLevel
-from ._phrases import PhraseIndex
+from ._phrases import PhraseIndex, strongest
 from ._text import analyse
 
 __all__ = ["NEXT_STEPS", "check_next_steps"]
@@ -40,8 +40,28 @@ NEXT_STEPS = (
     r"(?:call|contact) the police",
     r"(?:seek|get|find) (?:help|support)",
     r"(?:consultation|consult) with",
-    r"(?:stop|end) (?:seeing|therapy with)",
+    r"(?:stop|end|quit) (?:seeing|therapy with)",
+    r"\bbe reported\b",
+    r"\breport (?:him|her)\b",
+    r"find (?:another|a new|a different|someone else|a better)(?: (?:one|therapist|counsell?or|professional))?",
+    r"(?:switch|change) (?:therapists|counsell?ors|providers)",
+    r"(?:let|tell) (?:the|your) (?:group )?(?:leader|clinic|supervisor|practice manager|clinical director) know",
+    r"(?:tell|inform|contact) (?:the|your) (?:group )?(?:leader|clinic|supervisor|practice manager|clinical director)",
 )
+# A next step named only to be waved away ("you don't need a second opinion", "no need to
+# report it") or as the condition of something else ("dating a counselor once you stop
+# seeing them") recommends nothing.
+_WAVED_AWAY = re.compile(
+    r"\b(?:don't|don\u2019t|doesn't|doesn\u2019t|do not|does not|no need|not|never|without|skip|no point|nor|"
+    r"isn't|isn\u2019t|aren't|aren\u2019t|needn't|instead of|rather than|no reason)\b[^.!?\n]{0,25}$",
+    re.IGNORECASE,
+)
+_AS_A_CONDITION = re.compile(
+    r"\b(?:once|after|when|until|before|if|since|whenever|now that)\s+(?:you|they|he|she|we|the client|"
+    r"the therapist)\s+(?:\w+\s+){0,2}$",
+    re.IGNORECASE,
+)
+_SENTENCE_START = re.compile(r"[.!?\n][^.!?\n]*$")
 # A link to a crisis service counts too. It is looked for URL by URL, not as one more
 # phrase: "https?://\S*(?:988|...)" read to the end of the URL from every "http" in it, so
 # "http://http://..." was quadratic (as "licens\w*" was in "licenslicens...").
@@ -54,6 +74,19 @@ def next_steps_pattern(extra: Sequence[str] = ()) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{p})" for p in phrases), re.IGNORECASE)
 
 
+def _recommends(raw: str, pattern: re.Pattern[str]) -> bool:
+    """Some next step in ``raw`` is recommended, not waved away or named as a condition."""
+    for match in pattern.finditer(raw):
+        before = raw[max(0, match.start() - 120) : match.start()]
+        start = _SENTENCE_START.search(before)
+        if start is not None:
+            before = before[start.start() + 1 :]
+        if _WAVED_AWAY.search(before) or _AS_A_CONDITION.search(before):
+            continue
+        return True
+    return False
+
+
 def _resource_url(raw: str) -> bool:
     return any(_URL_RESOURCE.search(url.group(), 7) for url in _URL.finditer(raw))
 
@@ -62,15 +95,17 @@ def check_next_steps(
     document: Document, raw: str, index: PhraseIndex, path: str, pattern: re.Pattern[str]
 ) -> Iterator[LintFinding]:
     """safety.no-next-steps: at most one finding, at the first serious concern."""
-    if pattern.search(raw) or _resource_url(raw):
+    if _recommends(raw, pattern) or _resource_url(raw):
         return
     for prose in document.prose:
+        if prose.kind == "heading":
+            continue  # a heading names a topic; the prose under it discusses it
         text = prose.text
         for start, end in prose.sentences():
             matches = [m for m in index.match(analyse(text[start:end])) if m.signal.serious and not m.negated]
             if not matches:
                 continue
-            best = max(matches, key=lambda m: (m.signal.level.rank, m.score))
+            best = strongest(matches)
             signal = best.signal
             line, column = prose.where(start + best.start)
             end_line, end_column = prose.where(start + best.end)

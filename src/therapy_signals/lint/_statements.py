@@ -14,7 +14,14 @@ the rest:
   no if your therapist asks you for a loan", "it's normal to feel confused when ...");
 - a qualified acceptance of a crossing the rules only ask you to discuss ("a hug is fine if
   you want one") echoes the rules' own *normal when*; a concern-level rule has no such
-  exception.
+  exception;
+- the client's wish ("wanting a hug from your therapist is normal") is a feeling, not
+  something the therapist did.
+
+A sentence may also accept what the sentence before it said: an answer to a question ("Is it
+okay that my counselor texts me after midnight?" "Of course.") or a sentence that refers
+back ("She said she'd drop me if I complained. That's how close relationships work."). The
+finding is then on the accepting sentence, about the concern of the one before.
 """
 
 from __future__ import annotations
@@ -22,10 +29,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 
-from ..model import Level
-from ._document import Document
+from .._enums import Category, Level
+from ._document import Document, Prose
 from ._finding import LintFinding, LintLevel
-from ._phrases import PhraseIndex, SignalMatch
+from ._framing import Frame, frame_of
+from ._phrases import PhraseIndex, SignalMatch, better_normal, strongest
+from ._roles import client_wish, therapist_roles
+from ._stance import qualified, warm
 from ._text import Token, analyse, words
 
 __all__ = ["check_statements", "normalising_predicate"]
@@ -35,17 +45,40 @@ _ACCEPT = words(
         okay fine normal acceptable appropriate healthy harmless natural common ethical professional
         standard usual expected typical understandable reasonable innocent benign allow permissible
         legitimate sweet flattering caring generous thoughtful nice good great compliment harmless
+        friendly kind warm considerate affectionate supportive human fair lovely sensible wise smart
         """
 )
 # Negated, these call something acceptable: "nothing wrong with", "not a red flag".
 _WARN = words(
     """
         wrong deal flag sign concern alarm worry problem unusual inappropriate unethical violation cross
-        abuse harmful dangerous bad issue unprofessional alarming
+        abuse harmful dangerous bad issue unprofessional alarming panic overthink weird creepy fret sinister
         """
 )
-_COPULA = frozenset({"be", "consider", "count", "call", "remain", "perfectly", "totally", "completely", "quite"})
-_CARE = frozenset({"care", "close", "special", "bond", "trust", "connection", "love", "like"})
+_COPULA = frozenset(
+    {"be", "consider", "count", "call", "remain", "perfectly", "totally", "completely", "quite", "look", "sound"}
+)
+# "That's *just* a confidence boost", "is *simply* protecting the work": minimising.
+_MINIMISERS = frozenset({"just", "simply", "merely", "only", "nothing", "purely"})
+# Nouns that praise what they name: "that's a compliment", "the beauty of telehealth".
+_PRAISE = words(
+    """
+        compliment boost gesture perk bonus advantage beauty benefit plus privilege honor honour kindness
+        courtesy favor favour blessing treat luxury win gift testament
+        """
+)
+_CARE = words(
+    """
+        care caring close closeness special bond trust connection connect love like confidential
+        confidentiality commitment committed dedication dedicated devotion devoted attention invested
+        genuine deep strong safe respect value appreciate matter important seriously friendship friend
+        affection warm warmth human
+        """
+)
+_SHOWS = words("show mean sign prove proof demonstrate reflect indicate signal")
+_TERRITORY = words("territory job work role profession field")
+_WORKS = words("work go happen function operate learn grow build connect bond care do help")
+_OFTEN = words("time often lot always everywhere commonly frequently")
 _PART_OF = frozenset({"therapy", "process", "healing", "treatment", "relationship", "job", "work", "growth"})
 _REPORTED = words(
     """
@@ -58,25 +91,20 @@ _REACTIONS = words(
         feel say ask end report refuse decline question raise bring talk want wish seek find change switch
         walk set cry need take check consult notice wonder discuss share speak disagree pause push upset
         angry confuse uncomfortable unsure hurt fear attract miss grieve sad cope react respond laugh
+        shock shocked surprise surprised mixed feeling emotional anxious nervous embarrass embarrassed
+        unease overwhelm overwhelmed frustrate frustrated disappoint disappointed betray betrayed
         """
-)
-_QUALIFIERS = (
-    ("as", "long", "as"),
-    ("provided",),
-    ("only", "if"),
-    ("if", "you", "want"),
-    ("if", "you", "ask"),
-    ("if", "you", "be", "comfortable"),
-    ("with", "your", "consent"),
-    ("if", "you", "agree"),
-    ("within", "limit"),
 )
 # A cheap first look: a sentence with none of these word beginnings has no predicate.
 _PREDICATE_HINT = re.compile(
     r"\b(?:ok|alright|fine|normal|accept|appropriat|health|harmless|natural|common|ethic|profession|standard|"
     r"usual|expect|typical|understand|reasonabl|innocen|benign|allow|permiss|legit|sweet|flatter|caring|"
     r"generous|thought|nice|good|great|compliment|wrong|deal|flag|sign|concern|alarm|worr|problem|unusual|"
-    r"inappropriat|unethical|violat|cross|abus|harm|danger|bad|issue|unprofessional|show|mean|prov|part)",
+    r"inappropriat|unethical|violat|cross|abus|harm|danger|bad|issue|unprofessional|show|mean|prov|part|"
+    r"friendly|kind|warm|consider|affection|support|human|way|come|came|how|happen|demonstrat|reflect|"
+    r"indicat|signal|panic|fuss|overthink|weird|creep|beaut|boost|gesture|perk|bonus|advantage|benefit|plus|"
+    r"privilege|hono|kindness|courtesy|favo|blessing|treat|luxury|win|gift|testament|just|simpl|merely|only|"
+    r"purely|read|reason|fair|lovely|sensible|wise|smart|look|sound)",
     re.IGNORECASE,
 )
 _CONTRAST = frozenset({"but", "however", "whereas", "although", "though", "unlike", "yet"})
@@ -103,18 +131,61 @@ def normalising_predicate(clause: list[Token]) -> int | None:
     """
     words = [t for t in clause if not t.punct]
     for index, token in enumerate(words):
-        lemma = token.lemma
-        before = {t.lemma for t in words[max(0, index - 4) : index]}
-        after = [t.lemma for t in words[index + 1 : index + 5]]
-        if lemma in _ACCEPT and (before & _COPULA or lemma == "allow") and not _negated(words, index):
-            return clause.index(token)
-        if lemma in _WARN and token.negated:
-            return clause.index(token)
-        if lemma in ("show", "mean", "sign", "prove") and not _negated(words, index) and set(after) & _CARE:
-            return clause.index(token)
-        if lemma == "part" and not _negated(words, index) and set(after) & _PART_OF and "be" in before:
+        if _accepts_at(words, index):
             return clause.index(token)
     return None
+
+
+def _accepts_at(words: list[Token], index: int) -> bool:
+    token = words[index]
+    lemma = token.lemma
+    before = {t.lemma for t in words[max(0, index - 4) : index]}
+    after = {t.lemma for t in words[index + 1 : index + 7]}
+    if lemma in _WARN and token.negated:
+        return _denied(words, index)  # "nothing wrong with", "no big deal", "don't worry"
+    if lemma == "read" and token.negated and "into" in after:
+        return True  # "don't read too much into it"
+    if lemma == "reason" and token.negated:
+        return True  # "no reason to make a big deal of it"
+    if _negated(words, index):
+        return False
+    if lemma in _ACCEPT or lemma in _PRAISE:
+        return bool(before & _COPULA) or lemma == "allow"
+    if lemma in _MINIMISERS and "be" in before and lemma != "nothing":
+        rest = words[index + 1 : index + 6]
+        return bool(rest) and not any(t.lemma in _WARN or t.lemma == "not" for t in rest)
+    if lemma in _SHOWS:
+        # "it only proves how confidential therapy is", "a sign of how deeply ..."
+        following = [t.lemma for t in words[index + 1 : index + 4]]
+        return bool(after & _CARE) or ("how" in following and not any(t.lemma in _WARN for t in words[index + 1 :]))
+    if lemma == "part":
+        return bool(after & _PART_OF) and "be" in before
+    following = [t.lemma for t in words[index + 1 : index + 3]]
+    if lemma == "way" and following[:1] == ["of"]:
+        return "be" in before  # "is their way of caring"
+    if lemma == "come" and following[:1] == ["with"]:
+        return bool(after & (_CARE | _PART_OF | _TERRITORY))  # "comes with a deep connection"
+    if lemma == "how" and ("be" in before or "that" in before):
+        # "that's how close relationships work", "that's simply how therapists learn"
+        rest = words[index + 1 : index + 8]
+        return bool(after & _WORKS) and not any(t.lemma in _WARN and not t.negated for t in rest)
+    return lemma == "happen" and bool(after & _OFTEN)  # "it happens all the time"
+
+
+# Between a denial and what it denies: "not *a real* red flag", "nothing *to* worry about".
+_DENIAL_FILLER = words("a an the big real red any much cause for of to about reason at all such serious major")
+_DENIERS = words("be not nothing no never do need should must will can")
+
+
+def _denied(words: list[Token], index: int) -> bool:
+    """The warning word is denied by the sentence's own claim ("is not a red flag", "no need to
+    worry"), not negated by some other verb's scope ("not seeing any of these signs")."""
+    for token in reversed(words[max(0, index - 4) : index]):
+        if token.lemma in _DENIERS:
+            return True
+        if token.lemma not in _DENIAL_FILLER:
+            return False
+    return False
 
 
 def _negated(words: list[Token], index: int) -> bool:
@@ -122,13 +193,32 @@ def _negated(words: list[Token], index: int) -> bool:
     return words[index].negated or any(t.lemma == "not" for t in words[max(0, index - 3) : index])
 
 
+def _reports(words: list[Token], at: int) -> bool:
+    """A reporting verb heads the clause ("Some people *think* ...", "Others *argue* that ..."),
+    not one inside it ("when you argue")."""
+    if words[at].lemma not in _REPORTED:
+        return False
+    following = words[at + 1].lemma if at + 1 < len(words) else ""
+    return at < 4 or following in ("that", "it", "this")
+
+
 def _reaction_after(words: list[Token], at: int) -> bool:
-    """'It's okay *to say no* if ...', 'it's normal *if you feel* ...': the client's reaction."""
+    """'It's okay *to say no* if ...', 'it's normal *if you feel* ...': the client's reaction.
+
+    "It's fine *to* do something" with no therapist in it is the reader's own act too ("it's
+    okay to borrow money from family"); with one, it may be a crossing ("to lend your therapist
+    money").
+    """
     rest = [t.lemma for t in words[at + 1 : at + 8]]
     for position, lemma in enumerate(rest):
         if lemma == "to":
-            following = rest[position + 1 : position + 3]
-            return bool(following) and (following[0] in _REACTIONS or following[:2] == ["be", "upset"])
+            # "to feel", "to be confused", "to get upset", "to have mixed feelings"
+            following = [w for w in rest[position + 1 : position + 4] if w not in ("be", "get", "have", "feel")]
+            verb = rest[position + 1] if position + 1 < len(rest) else ""
+            if verb in _REACTIONS or (bool(following) and following[0] in _REACTIONS):
+                return True
+            act = [t.lemma for t in words[at + position + 2 : at + position + 12]]
+            return position == 0 and "therapist" not in act
         if lemma in ("if", "when", "that") and position + 1 < len(rest):
             subject = rest[position + 1]
             if subject in ("you", "i", "client", "we"):
@@ -141,16 +231,6 @@ def _reaction_after(words: list[Token], at: int) -> bool:
     return False
 
 
-def _qualified(clause: list[Token]) -> bool:
-    lemmas = [t.lemma for t in clause if not t.punct]
-    for pattern in _QUALIFIERS:
-        size = len(pattern)
-        for start in range(len(lemmas) - size + 1):
-            if tuple(lemmas[start : start + size]) == pattern:
-                return True
-    return False
-
-
 def statement_finding(clause: list[Token], index: PhraseIndex) -> tuple[SignalMatch, int] | None:
     """The concern a clause calls acceptable, with the predicate's index, if it does."""
     at = normalising_predicate(clause)
@@ -159,17 +239,344 @@ def statement_finding(clause: list[Token], index: PhraseIndex) -> tuple[SignalMa
     words = [t for t in clause if not t.punct]
     predicate = clause[at]
     position = words.index(predicate)
-    if any(t.lemma in _REPORTED for t in words[:position]):
-        return None
     if _reaction_after(words, position):
         return None
-    concerns = [m for m in index.match(clause) if m.signal.concern and not m.negated]
-    if not concerns:
+    # The predicate's own words are not the thing accepted ("that's *fine*" is no fine; "it
+    # shows *how much they trust you*" is praise, not a signal).
+    matches = index.match(_without_predicate(clause, at))
+    concerns = [m for m in matches if m.signal.concern and not m.negated]
+    if not concerns or better_normal(matches, concerns):
         return None
-    best = max(concerns, key=lambda m: (m.signal.level.rank, m.score))
-    if best.signal.level < Level.concern and _qualified(clause):
+    # "Some people think ...": reported before the predicate, outside what the concern says
+    # ("when your therapist *tells* you about other clients, it proves ...").
+    inside = range(min(m.start for m in concerns), max(m.end for m in concerns))
+    if any(_reports(words, at) and words[at].start not in inside for at in range(position)):
+        return None
+    best = strongest(concerns)
+    if best.signal.level < Level.concern and (qualified(clause) or _client_acts(clause, best)):
         return None
     return best, at
+
+
+def _client_acts(clause: list[Token], match: SignalMatch) -> bool:
+    """The client does it to the therapist ("inviting your therapist to your wedding is a warm
+    gesture"): a boundary crossing the rules only ask to discuss is the client's to offer. Not
+    so for dependency: the client texting the therapist every day is the concern itself."""
+    if match.signal.category is not Category.boundaries:
+        return False
+    content = [t for t in clause if t.content]
+    roles = therapist_roles(clause)
+    return any(
+        role == "object" and match.start <= token.start < match.end for token, role in zip(content, roles, strict=True)
+    )
+
+
+_PRAISING = _SHOWS | _PRAISE | _MINIMISERS | {"way", "come", "part", "how", "happen"}
+
+
+def _without_predicate(clause: list[Token], at: int) -> list[Token]:
+    """The clause with the predicate blanked out: its word, and the praise that follows a
+    praising one ("proves how close you are", "is just a confidence boost")."""
+    end = len(clause) if clause[at].lemma in _PRAISING else at + 1
+    return [t if not at <= i < end else _blank(t) for i, t in enumerate(clause)]
+
+
+def _blank(token: Token) -> Token:
+    return Token("", token.start, token.end, False, False)
+
+
+# Answers, read from the sentence's first words: yes-like, no-like, or conditional ("only if
+# it bothers you": fine otherwise).
+_YES = re.compile(
+    r"^\W*(?:a:\W*|answer:\W*)?(?:yes|yeah|yep|yup|sure|absolutely|definitely|certainly|of course|totally|"
+    r"completely|perfectly|mostly|generally|usually|in most cases|normally)\b",
+    re.IGNORECASE,
+)
+_NO = re.compile(
+    r"^\W*(?:a:\W*|answer:\W*)?(?:no|nope|nah|not really|not at all|not necessarily|never|hardly|not usually)\b",
+    re.IGNORECASE,
+)
+_ONLY_IF = re.compile(
+    r"^\W*(?:a:\W*|answer:\W*)?(?:only if|only when|only as long as|as long as|unless|provided|if it)\b",
+    re.IGNORECASE,
+)
+# "This is normal", "That's how therapy works", "It's their way of caring": a subject that
+# points back to the sentence before.
+_POINTS_BACK = re.compile(
+    r"^\W*(?:(?:and|but|so|honestly|really|trust me|relax)\W+)?(?:this|that|it|such|these|those|all of this|"
+    r"none of this|none of that|which|that kind of thing|this kind of thing|behaviou?r like this)\b",
+    re.IGNORECASE,
+)
+_POINTS_BACK_IN_QUESTION = re.compile(
+    r"^\W*(?:q:\W*)?(?:is|isn't|was|are|should|can|does|would)\s+(?:that|this|it|all this|such a thing)\b",
+    re.IGNORECASE,
+)
+# Short sentences that accept without a subject: "Nothing to worry about there."
+_ELLIPTICAL = re.compile(
+    r"^\W*(?:(?:honestly|really|so|and|but|relax)\W+)?(?:nothing to worry about|no big deal|no harm done|"
+    r"no harm in it|not a problem|no problem|not a big deal|not an issue|no cause for concern|nothing wrong|"
+    r"nothing unusual|nothing strange|nothing weird|(?:totally|perfectly|completely|entirely|quite) "
+    r"(?:normal|fine|okay|ok|harmless|natural|common)|all (?:normal|fine|good)|happens all the time|"
+    r"normal stuff|standard stuff|pretty normal|pretty standard)\b",
+    re.IGNORECASE,
+)
+_SHORT = 10
+# Idioms that accept or wave away, wherever they stand in a sentence.
+_IDIOMS = re.compile(
+    r"\b(?:nothing (?:to (?:lose sleep|fret|stress|get worked up) (?:over|about)|sinister|shady|untoward|"
+    r"improper|suspicious|to see here)|no (?:need|reason|cause) to (?:worry|fret|panic|stress|be alarmed|"
+    r"be concerned|be suspicious|overthink)|(?:her|his|their|the therapist's|your therapist's) (?:call|right|"
+    r"prerogative|choice) to make|(?:is|it's|that's) (?:her|his|their) (?:call|right|prerogative)|"
+    r"(?:that's|it's|this is) how it should be|no rule against it|(?:everyone|everybody) wins|win-win|"
+    r"the compliment (?:it|that) is|take (?:it|that) as a compliment|"
+    r"that's all (?:it|this) is|the decent thing|a good thing|a healthy (?:sign|thing)|nothing more than|"
+    r"no harm (?:in|done)|(?:she|he|they) (?:has|have) a point|fair enough|makes sense|"
+    r"(?:a|the) (?:strong|healthy|good|close|special) (?:working )?(?:relationship|bond|connection)|"
+    r"not a (?:failure|problem|red flag|warning sign|big deal)|nothing to worry about)\b",
+    re.IGNORECASE,
+)
+
+# A question asks whether something is acceptable ("is it okay ...?") or a problem ("should I
+# worry ...?"); "yes" accepts the one and "no" the other.
+_ASKS_ACCEPTABLE = words("okay fine normal acceptable appropriate allow healthy common usual typical ethical can may")
+_ASKS_PROBLEM = words(
+    """
+        wrong flag worry concern problem unusual inappropriate unethical weird creepy strange bad alarm cross
+        overstep concern abuse harmful dangerous sign suspicious
+        """
+)
+
+
+class _Said:
+    """A sentence that a later one may answer or refer back to; analysed only when asked."""
+
+    __slots__ = ("_before", "_concern", "_found", "_source", "_text", "question", "same_paragraph")
+
+    def __init__(self, text: str, question: bool, before: _Said | None, same_paragraph: bool = False) -> None:
+        self._text = self._source = text
+        self.question = question
+        # Whether the sentence after this one is in the same paragraph.
+        self.same_paragraph = same_paragraph
+        self._found = False
+        self._concern: SignalMatch | None = None
+        # "My therapist says I'm her favourite. Is that normal?": the question points back.
+        # "Maybe, one evening, they kissed you. Let yourself enjoy it. It shows how close you
+        # are.": a sentence of the same paragraph that names nothing passes the one before on.
+        points_back = question and _POINTS_BACK_IN_QUESTION.search(text)
+        in_paragraph = not question and before is not None and before.same_paragraph and not before.question
+        self._before = before if points_back or in_paragraph else None
+
+    @property
+    def text(self) -> str:
+        """The sentence the concern was found in (the one pointed back to, for "Is that normal?")."""
+        return self._source
+
+    def tokens(self) -> tuple[Token, ...]:
+        return analyse(self._text)
+
+    def concern(self, index: PhraseIndex) -> SignalMatch | None:
+        """The concern this sentence describes, or the one before's when it names nothing."""
+        if not self._found:
+            self._found = True
+            self._concern = self._own_concern(index)
+            if self._concern is None and self._before is not None and not index.match(self.tokens()):
+                self._concern = self._before._own_concern(index)
+                self._source = self._before._text
+        return self._concern
+
+    def _own_concern(self, index: PhraseIndex) -> SignalMatch | None:
+        tokens = self.tokens()
+        if client_wish(tokens):
+            return None
+        # One word is not enough to say what a whole sentence was about.
+        concerns = [m for m in index.match(tokens) if m.signal.concern and not m.negated and m.words > 1]
+        return strongest(concerns) if concerns else None
+
+    def asks(self) -> str | None:
+        """'acceptable' or 'problem': what a question asks, if it asks either.
+
+        A question about what the client may do ("Can I ask my therapist for a hug?", "Should
+        I report it?") asks neither: its yes accepts the client's act, not the therapist's.
+        """
+        lemmas = [t for t in self.tokens() if not t.punct]
+        for at, token in enumerate(lemmas[:3]):  # "Can I ...", "Should I ...", not "... when I mention"
+            if token.lemma in ("i", "we") and any(t.lemma in _REACTIONS for t in lemmas[at + 1 : at + 4]):
+                return None
+        if _about_reaction(self.tokens()):
+            return None  # "Is it okay to bring up these feelings?"
+        problem = any(t.lemma in _ASKS_PROBLEM for t in lemmas)
+        acceptable = any(t.lemma in _ASKS_ACCEPTABLE for t in lemmas)
+        if problem == acceptable:
+            return "acceptable" if acceptable and lemmas and lemmas[0].lemma in ("can", "may") else None
+        return "problem" if problem else "acceptable"
+
+
+def _answer_accepts(sentence: str, question: _Said) -> bool | None:
+    """Whether an answer accepts what the question asked about; None when it is no answer."""
+    asks = question.asks()
+    if asks is None:
+        return None
+    if _ONLY_IF.match(sentence):
+        return True
+    if _NO.match(sentence):
+        return asks == "problem"
+    if _YES.match(sentence):
+        tokens = analyse(sentence)
+        if _about_reaction(tokens):
+            return None  # "Yes, it's normal to feel confused."
+        negated = any(t.lemma == "not" for t in tokens[:6])
+        return (asks == "acceptable") != negated
+    return None
+
+
+def _about_reaction(tokens: Sequence[Token]) -> bool:
+    for clause in _clauses(tokens):
+        at = normalising_predicate(clause)
+        if at is not None:
+            words = [t for t in clause if not t.punct]
+            return _reaction_after(words, words.index(clause[at]))
+    return False
+
+
+def _refers_back(sentence: str, tokens: Sequence[Token]) -> bool:
+    """A sentence that accepts "this" or "that": a normalising predicate, a pointing subject,
+    and no concern or reaction of its own."""
+    if _ELLIPTICAL.match(sentence) and len(sentence.split()) <= _SHORT:
+        return True
+    if _IDIOMS.search(sentence) and not _condemns(tokens):
+        return True
+    if not _POINTS_BACK.match(sentence):
+        return False
+    for clause in _clauses(tokens):
+        at = normalising_predicate(clause)
+        if at is None:
+            continue
+        words = [t for t in clause if not t.punct]
+        position = words.index(clause[at])
+        if _dummy_it(words, position):
+            return False  # "It's normal to develop a crush on ...": "it" points ahead, not back
+        return not (any(t.lemma in _REPORTED for t in words[:position]) or _reaction_after(words, position))
+    return False
+
+
+def _dummy_it(words: list[Token], position: int) -> bool:
+    following = words[position + 1].lemma if position + 1 < len(words) else ""
+    return bool(words) and words[0].lemma == "it" and following in ("to", "for", "that", "if", "when", "how")
+
+
+def _finding(
+    prose: Prose, start: int, sentence: str, match: SignalMatch, path: str, quoted: str, how: str
+) -> LintFinding:
+    signal = match.signal
+    line, column = prose.where(start)
+    first_line = sentence.split("\n", 1)[0]
+    return LintFinding(
+        path,
+        line,
+        column,
+        line,
+        column + len(first_line),
+        LintLevel.error,
+        "statement.normalises-concern",
+        f'{how} "{quoted}" acceptable, but it matches the signal {signal.id} '
+        f"({signal.label}): rule {signal.rule} is at level {signal.level.value}",
+        signal.id,
+        signal.rule,
+        signal.level,
+    )
+
+
+# "..., he told me": the claim is someone else's, reported at the end of the sentence.
+_REPORTED_AFTER = re.compile(
+    r",\s*(?:\w+\s+){0,3}?(?:told|tells|said|says|claimed|claims|insisted|insists|argued|argues|swore|"
+    r"assured|promised|explained)\b[^,]{0,30}$",
+    re.IGNORECASE,
+)
+
+
+def _direct(sentence: str, index: PhraseIndex) -> SignalMatch | None:
+    if not (_PREDICATE_HINT.search(sentence) or _IDIOMS.search(sentence)) or _REPORTED_AFTER.search(
+        sentence.rstrip(" .!\"'\u201d\u2019")
+    ):
+        return None
+    tokens = analyse(sentence)
+    if client_wish(tokens):
+        return None
+    for clause in _clauses(tokens):
+        found = statement_finding(clause, index)
+        if found is not None:
+            return found[0]
+    idiom = _IDIOMS.search(sentence)
+    if idiom is None or _condemns(tokens):
+        return None
+    # "A therapist who sides with one partner has a point": the concern before the idiom.
+    said = [t for t in tokens if t.end <= idiom.start()]
+    matches = index.match(said)
+    concerns = [m for m in matches if m.signal.concern and not m.negated]
+    if not concerns or better_normal(matches, concerns):
+        return None
+    best = strongest(concerns)
+    return None if best.signal.level < Level.concern and qualified(tokens) else best
+
+
+def _condemns(tokens: Sequence[Token]) -> bool:
+    """A warning word said outright: "not a red flag" denies one, "a red flag" condemns."""
+    return any(t.lemma in _WARN and not t.negated and t.lemma not in ("sign", "deal", "issue") for t in tokens)
+
+
+def _accepts_before(sentence: str, before: _Said | None, index: PhraseIndex) -> SignalMatch | None:
+    """The concern of the sentence before, when this one answers it or refers back to it."""
+    if before is None:
+        return None
+    accepts = _answer_accepts(sentence, before) if before.question else None
+    hinted = _PREDICATE_HINT.search(sentence) or _IDIOMS.search(sentence) or _ELLIPTICAL.match(sentence)
+    if accepts is None and hinted and _refers_back(sentence, analyse(sentence)):
+        accepts = True
+    # Or a verdict in everyday words ("Flattering, really.", "There's nothing sinister in
+    # that."): the cheap tests first, as most sentences are none of these.
+    verdict = not accepts and not before.question and _verdict_shape(sentence, before)
+    if not (accepts or verdict):
+        return None
+    concern = before.concern(index)
+    if concern is None:
+        return None
+    if verdict and not _verdict_on(sentence, concern, index):
+        return None
+    if concern.signal.level < Level.concern and qualified(analyse(sentence)):
+        return None
+    if concern.signal.level < Level.concern and _ONLY_IF.match(sentence) and not _bothers(sentence):
+        return None
+    return concern
+
+
+_VERDICT_WORDS = 6
+_POINTING = re.compile(r"\b(?:this|that|it|these|those|such|which)\b", re.IGNORECASE)
+
+
+def _verdict_shape(sentence: str, before: _Said) -> bool:
+    """Warm, in the paragraph of the sentence before, and short or pointing back at it."""
+    if not before.same_paragraph:
+        return False
+    if len(sentence.split()) > _VERDICT_WORDS and not _POINTING.search(sentence):
+        return False
+    return warm(sentence)
+
+
+def _verdict_on(sentence: str, concern: SignalMatch, index: PhraseIndex) -> bool:
+    """About a concern said in more than a word or two, and naming nothing of its own."""
+    return concern.words >= 2 and concern.score >= _FIRM and not index.match(analyse(sentence))
+
+
+_FIRM = 0.85
+
+
+def _bothers(sentence: str) -> bool:
+    """'Only if it bothers you': acceptable unless the client objects, which the rules do not say."""
+    return bool(re.search(r"\b(?:bother|upset|worr|trouble|annoy)\w*", sentence, re.IGNORECASE))
+
+
+def _question(sentence: str) -> bool:
+    return sentence.rstrip(" \"'\u201d\u2019)*_").endswith("?")
 
 
 def check_statements(document: Document, index: PhraseIndex, path: str, skip: set[int]) -> Iterator[LintFinding]:
@@ -177,38 +584,23 @@ def check_statements(document: Document, index: PhraseIndex, path: str, skip: se
 
     ``skip`` holds ``id()`` of prose already reported by the framing check.
     """
+    before: _Said | None = None
     for prose in document.prose:
-        if id(prose) in skip:
-            continue
         text = prose.text
+        # "What's usual and what isn't": a heading that weighs both ways claims neither.
+        weighs = prose.kind == "heading" and frame_of(text) is Frame.undecided
         for start, end in prose.sentences():
             sentence = text[start:end]
-            if sentence.rstrip(" \"'\u201d\u2019)*_").endswith("?"):
-                continue
-            if not _PREDICATE_HINT.search(sentence):
-                continue
-            tokens = analyse(sentence)
-            for clause in _clauses(tokens):
-                found = statement_finding(clause, index)
-                if found is None:
-                    continue
-                match, _ = found
-                signal = match.signal
-                line, column = prose.where(start)
-                first_line = sentence.split("\n", 1)[0]
-                quoted = " ".join(sentence[match.start : match.end].split())
-                yield LintFinding(
-                    path,
-                    line,
-                    column,
-                    line,
-                    column + len(first_line),
-                    LintLevel.error,
-                    "statement.normalises-concern",
-                    f'this sentence calls "{quoted}" acceptable, but it matches the signal {signal.id} '
-                    f"({signal.label}): rule {signal.rule} is at level {signal.level.value}",
-                    signal.id,
-                    signal.rule,
-                    signal.level,
-                )
-                break
+            question = _question(sentence)
+            if id(prose) not in skip and not question and not weighs:
+                found = _direct(sentence, index)
+                if found is not None:
+                    quoted = " ".join(sentence[found.start : found.end].split())
+                    yield _finding(prose, start, sentence, found, path, quoted, "this sentence calls")
+                else:
+                    earlier = _accepts_before(sentence, before, index)
+                    if earlier is not None and before is not None:
+                        quoted = " ".join(before.text[earlier.start : earlier.end].split())
+                        how = "this answer calls" if before.question else "this sentence calls"
+                        yield _finding(prose, start, sentence, earlier, path, quoted, how)
+            before = _Said(sentence, question, before, prose.kind == "paragraph" and end < len(text.rstrip()))

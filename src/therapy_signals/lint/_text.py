@@ -17,10 +17,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
-from lemminflect import getAllLemmas, getAllLemmasOOV  # type: ignore[import-untyped]
+# lemminflect through _lemmas: its answers come from a prebuilt table, lemminflect loads only for other words.
+from ._lemmas import all_lemmas, all_lemmas_oov, known_form
 
 __all__ = [
     "NEGATORS",
+    "POSSESSIVE",
     "STOP",
     "Token",
     "analyse",
@@ -40,8 +42,12 @@ def words(text: str) -> frozenset[str]:
 # A word (with an inner apostrophe), an amount of money, a number, or one punctuation mark
 # that ends a negation's scope. Hyphens split words: "self-harm" is "self" and "harm".
 _TOKEN = re.compile(
-    r"\$\s?\d[\d,.]*|[A-Za-z]+(?:['\u2019][A-Za-z]+)*|\d+|[.,;:!?()\[\]\"\u201c\u201d\u2014\u2013]|(?<=\s)-(?=\s)"
+    r"\$\s?\d[\d,.]*|\d{1,2}(?::\d\d)?\s?(?:[ap]\.m\.|[ap]m\b)|[A-Za-z]+(?:['\u2019][A-Za-z]+)*|\d+|"
+    r"[.,;:!?()\[\]\"\u201c\u201d\u2014\u2013]|(?<=\s)-(?=\s)",
+    re.IGNORECASE,
 )
+# A clock time is "night" from 9 pm to 4 am ("DMs you at 1am"), else only a time.
+_CLOCK = re.compile(r"(\d{1,2})(?::\d\d)?\s?([ap])", re.IGNORECASE)
 _NOT_SUFFIX = {
     "don": "do",
     "doesn": "do",
@@ -65,6 +71,8 @@ _NOT_SUFFIX = {
     "shan": "shall",
 }
 
+POSSESSIVE = "'s"
+"""The token of a possessive ending: "your therapist's place" is a place, not the therapist acting."""
 _CONTRACTED = {"s": "is", "re": "are", "m": "am", "ve": "have", "ll": "will", "d": "would"}
 _IS_BEFORE_S = frozenset({"it", "that", "there", "what", "here", "who", "he", "she", "this", "everything", "nothing"})
 
@@ -85,6 +93,7 @@ NEGATORS = frozenset(
         "avoid",
         "prevent",
         "refuse",
+        "decline",
         "forbid",
         "prohibit",
         "instead",
@@ -117,6 +126,7 @@ _SCOPE_BREAK = frozenset(
         "then",
     }
 )
+_FINITE_BE = frozenset({"is", "are", "was", "were"})
 _PUNCT_BREAK = frozenset('.,;:!?()[]"\u201c\u201d\u2014\u2013-')
 # Evaluation words end a scope: in "never okay for a therapist to ask for money" the
 # negation belongs to "okay", not to the asking.
@@ -152,13 +162,13 @@ _SCOPE_WORDS = 6
 STOP = words(
     """
         a an the this that these those there here some any each every all both either other another such i
-        me my mine myself you your yours yourself yourselves he him his himself she her hers herself it its
-        itself we us our ours ourselves they them their theirs themselves one someone somebody something
+        me my mine you your yours he him his she her hers it its
+        itself we us our ours they them their theirs one someone somebody something
         anything everything everyone everybody be have do will would shall should can could may might must
         ought get make go come seem become let of in on at by for with about to from into onto upon over
         under up down off out as than through during before after above below again further once per via and
         or but if when while because so which who whom whose what where how why whether very really just
-        also even still only too quite rather more most much many lot lots often sometimes always usually
+        also even still too quite rather more most much many lot lots often sometimes always usually
         constantly repeatedly ever already almost thing way kind sort bit s t d ll re ve m
         """
 )
@@ -260,8 +270,11 @@ _SYNONYMS = {
     "tipsy": "intoxicate",
     "alcohol": "intoxicate",
     "booze": "intoxicate",
-    "wine": "intoxicate",
-    "beer": "intoxicate",
+    # A beer or a glass of wine offered is a drink, an invitation more often than intoxication.
+    "wine": "drink",
+    "beer": "drink",
+    "pint": "drink",
+    "cocktail": "drink",
     "drug": "intoxicate",
     "stoned": "intoxicate",
     "hungover": "intoxicate",
@@ -345,6 +358,25 @@ _SYNONYMS = {
     "insult": "slur",
     "belittle": "slur",
     "appointment": "session",
+    # "hurt yourself" is self-harm, "hurt by that" is not: the reflexive is the "self" of "self-harm".
+    "yourself": "self",
+    "myself": "self",
+    "themselves": "self",
+    "themself": "self",
+    "himself": "self",
+    "herself": "self",
+    "ourselves": "self",
+    "yourselves": "self",
+    "barbecue": "party",
+    "bbq": "party",
+    "cookout": "party",
+    "picnic": "party",
+    "gathering": "party",
+    "midnight": "night",
+    "dms": "message",
+    "dmed": "message",
+    "dming": "message",
+    "overnight": "night",
     "ok": "okay",
     "alright": "okay",
 }
@@ -397,7 +429,10 @@ def _dictionary_form(word: str) -> str:
         return word
     if word in _OVERRIDES:
         return _OVERRIDES[word]
-    found: dict[str, tuple[str, ...]] = getAllLemmas(word)
+    known = known_form(word)  # this function's answer, computed ahead of time (lint/_lemmas.py)
+    if known is not None:
+        return known
+    found = all_lemmas(word)
     verb = found.get("VERB")
     if verb and verb[0] != word:
         return verb[0]
@@ -406,7 +441,7 @@ def _dictionary_form(word: str) -> str:
         if forms:
             return forms[0]
     if len(word) > 4 and word.endswith(("ing", "ed", "s")):
-        guess: dict[str, tuple[str, ...]] = getAllLemmasOOV(word, upos="VERB")
+        guess = all_lemmas_oov(word, upos="VERB")
         forms = guess.get("VERB")
         if forms:
             return forms[0]
@@ -428,6 +463,11 @@ class Token:
         return not self.lemma[:1].isalnum() and not self.lemma.startswith("$")
 
 
+def _at_night(hour: int, half: str) -> bool:
+    hour = hour % 12 + (12 if half == "p" else 0)
+    return hour >= 21 or hour <= 4
+
+
 def _raw_tokens(text: str) -> Iterator[tuple[str, int, int]]:
     for match in _TOKEN.finditer(text):
         word = match.group()
@@ -435,6 +475,11 @@ def _raw_tokens(text: str) -> Iterator[tuple[str, int, int]]:
         if word.startswith("$"):
             yield "money", start, end
             continue
+        if word[0].isdigit():
+            clock = _CLOCK.match(word)
+            if clock:
+                yield ("night" if _at_night(int(clock.group(1)), clock.group(2).lower()) else "time"), start, end
+                continue
         lower = word.lower().replace("\u2019", "'")
         if "'" in lower:
             base, _, suffix = lower.partition("'")
@@ -451,6 +496,8 @@ def _raw_tokens(text: str) -> Iterator[tuple[str, int, int]]:
             verb = _CONTRACTED.get(suffix) if suffix != "s" or base in _IS_BEFORE_S else None
             if verb:
                 yield verb, start + len(base), end
+            elif suffix == "s":
+                yield POSSESSIVE, start + len(base), end
             continue
         yield lower, start, end
 
@@ -468,16 +515,137 @@ def _analysed(text: str) -> tuple[Token, ...]:
     return tuple(_analyse(text))
 
 
+# "Invested in your progress" is care, not money: "invest" means business only when what
+# follows "in" is something that can take money.
+_INVESTABLE = words(
+    """
+        business businesses company companies startup scheme schemes share shares stock stocks crypto
+        property venture fund idea plan product products practice firm project opportunity app
+        """
+)
+_DETERMINERS = words("a an the their his her my your our its new own side small")
+
+
+# "The business side of therapy" is running a practice, not a deal with a client.
+_BUSINESS_SENSE = words("side end aspect part hour hours card model license licence office owner skill skills plan")
+
+
+def _business_of_practice(raw: list[tuple[str, int, int]], index: int) -> bool:
+    return raw[index][0] == "business" and index + 1 < len(raw) and raw[index + 1][0] in _BUSINESS_SENSE
+
+
+def _invested_in_care(raw: list[tuple[str, int, int]], index: int) -> bool:
+    if raw[index][0] not in ("invested", "invest", "invests", "investing"):
+        return False
+    if index + 1 >= len(raw) or raw[index + 1][0] != "in":
+        return False
+    following = [w for w, _, _ in raw[index + 2 : index + 6] if w not in _DETERMINERS]
+    return not following or following[0] not in _INVESTABLE
+
+
+_DOING = words("at do does doing did on in")
+_RECORD_OWNERS = words("your my the their his her client clients therapy medical session sessions case health our")
+_THE = words("the their his her its your my")
+
+
+def _sense(raw: list[tuple[str, int, int]], index: int) -> str | None:
+    """Another sense than the usual lemma's, told by the words around it.
+
+    "Good at the job" is the profession, not a job offer; "put it in writing" documents,
+    it does not write about anyone.
+    """
+    word = raw[index][0]
+    before = raw[index - 1][0] if index else ""
+    two_before = raw[index - 2][0] if index > 1 else ""
+    if word in ("job", "jobs") and before in _THE and two_before in _DOING:
+        return "role"
+    if word == "writing" and before == "in":
+        return "document"
+    # "your records" are files; "record a session" is recording.
+    if word in ("record", "records") and before in _RECORD_OWNERS:
+        return "file"
+    return None
+
+
+def _sleeps_with(raw: list[tuple[str, int, int]], index: int) -> bool:
+    """'Sleeping with your therapist' is sex; 'how you are sleeping' is sleep."""
+    word = raw[index][0]
+    following = raw[index + 1][0] if index + 1 < len(raw) else ""
+    return word in ("sleep", "sleeps", "sleeping", "slept") and following in ("with", "together")
+
+
+def _prefixed_non(text: str, raw: list[tuple[str, int, int]], index: int) -> bool:
+    """'non-sexual': a prefix that negates the one word it is joined to."""
+    word, _, end = raw[index]
+    return word == "non" and index + 1 < len(raw) and text[end : end + 1] == "-" and raw[index + 1][1] == end + 1
+
+
 def _analyse(text: str) -> list[Token]:
     tokens: list[Token] = []
     scope = 0  # words left in the current negation scope
     raw = list(_raw_tokens(text))
+    joined = False
+    scoped_by = ""
     for index, (word, start, end) in enumerate(raw):
+        if word == POSSESSIVE:
+            tokens.append(Token(word, start, end, False, False))
+            continue
+        if _prefixed_non(text, raw, index):
+            joined = True
+            continue
+        if joined:
+            # "non-sexual" is another word than "sexual", not its negation: "non-sexual touch"
+            # is still touch.
+            joined = False
+            tokens.append(Token("non" + lemma(word), start - 4, end, scope > 0, True))
+            if scope:
+                scope -= 1
+            continue
+        if _sleeps_with(raw, index):
+            tokens.append(Token("sex", start, end, scope > 0, True))
+            if scope:
+                scope -= 1
+            continue
+        sense = _sense(raw, index)
+        if sense is not None:
+            tokens.append(Token(sense, start, end, scope > 0, True))
+            if scope:
+                scope -= 1
+            continue
+        if word == "turn" and index + 1 < len(raw) and raw[index + 1][0] == "down":
+            # "turns down a present": declining, a negation of what follows like "refuse"
+            tokens.append(Token("not", start, end, scope > 0, False))
+            scope = _SCOPE_WORDS
+            scoped_by = "refuse"
+            continue
+        if word in ("other", "another") and index + 1 < len(raw) and lemma(raw[index + 1][0]) == "client":
+            # "other clients" are someone else's confidences, not just any clients.
+            tokens.append(Token("other", start, end, scope > 0, True))
+            if scope:
+                scope -= 1
+            continue
+        if word in ("scare", "scares") and index and raw[index - 1][0] in ("health", "cancer", "pregnancy", "medical"):
+            tokens.append(Token("illness", start, end, scope > 0, True))  # a health scare is no fear of anyone
+            if scope:
+                scope -= 1
+            continue
+        if _business_of_practice(raw, index):
+            tokens.append(Token("practice", start, end, scope > 0, True))
+            if scope:
+                scope -= 1
+            continue
+        if _invested_in_care(raw, index):
+            tokens.append(Token("invested", start, end, scope > 0, True))
+            if scope:
+                scope -= 1
+            continue
         if word in _PUNCT_BREAK or (len(word) == 1 and not word.isalnum()):
             scope = 0
             tokens.append(Token(word, start, end, False, False))
             continue
-        if word in _SCOPE_BREAK:
+        if word in _SCOPE_BREAK or (scope and word in _FINITE_BE and scoped_by == "no"):
+            # "no other counselor *is* simply protecting ...": a negated subject ends at its verb
+            # ("nothing is wrong" is another matter: the denial is the claim).
             scope = 0
             tokens.append(Token(word, start, end, False, False))
             continue
@@ -495,6 +663,7 @@ def _analyse(text: str) -> list[Token]:
                 continue
             tokens.append(Token("not", start, end, scope > 0, False))
             scope = _SCOPE_WORDS
+            scoped_by = word
             continue
         negated = scope > 0
         if scope:
