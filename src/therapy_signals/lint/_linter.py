@@ -14,6 +14,7 @@ from ._checks import CHECKS
 from ._config import LintConfig
 from ._document import parse
 from ._encoding import check_encoding
+from ._files import dialect
 from ._finding import LintFinding, LintLevel
 from ._framing import check_framing
 from ._phrases import PhraseIndex
@@ -87,9 +88,20 @@ class Linter:
     def lint_text(self, text: str, path: str = "<text>") -> list[LintFinding]:
         """Findings for one article given as text; ``path`` is what findings report.
 
+        ``path`` also names the dialect: an ``.mdx`` article has its JSX and imports blanked,
+        a Quarto or R Markdown one its ``:::`` fences, with every position kept.
         DocumentError when the text takes more than the configuration's ``max_bytes``.
         """
         check_size(text, path, self.config.max_bytes)
+        kind = dialect(path)
+        if kind == "markdown":
+            return self._lint(text, path)
+        from ._mdx import prepare, restore  # only for the dialects that need it
+
+        masked = prepare(text, kind)
+        return restore(self._lint(masked.text, path), masked.shifts)
+
+    def _lint(self, text: str, path: str) -> list[LintFinding]:
         text = _NEWLINES.sub("\n", text.removeprefix("\ufeff"))
         if not text.strip():
             return []

@@ -95,6 +95,31 @@ _REACTIONS = words(
         unease overwhelm overwhelmed frustrate frustrated disappoint disappointed betray betrayed
         """
 )
+# Feelings of the client's: "When a therapist crosses a line, you may feel confused. That's
+# normal." accepts the confusion, not the crossing.
+_FEELINGS = words(
+    """
+        feel upset angry confuse uncomfortable unsure hurt fear sad anxious nervous embarrass embarrassed
+        unease overwhelm overwhelmed frustrate frustrated disappoint disappointed betray betrayed guilty
+        ashamed shame scared lonely grieve miss attach attached attract attracted cry shock shocked jealous
+        """
+)
+
+
+def _feels(tokens: Sequence[Token]) -> bool:
+    """The client feels something in the sentence: "you may feel", "I was confused"."""
+    words = [t for t in tokens if not t.punct]
+    return any(
+        token.lemma in _FEELINGS
+        and not token.negated
+        and (token.lemma == "feel" or any(t.lemma in _FEELERS for t in words[max(0, index - 4) : index]))
+        for index, token in enumerate(words)
+    )
+
+
+_FEELERS = words("you i we client parent people many most everyone someone")
+
+
 # A cheap first look: a sentence with none of these word beginnings has no predicate.
 _PREDICATE_HINT = re.compile(
     r"\b(?:ok|alright|fine|normal|accept|appropriat|health|harmless|natural|common|ethic|profession|standard|"
@@ -150,6 +175,8 @@ def _accepts_at(words: list[Token], index: int) -> bool:
     if _negated(words, index):
         return False
     if lemma in _ACCEPT or lemma in _PRAISE:
+        if _prevalence(words, index) or _called_by_someone(words, index):
+            return False
         return bool(before & _COPULA) or lemma == "allow"
     if lemma in _MINIMISERS and "be" in before and lemma != "nothing":
         rest = words[index + 1 : index + 6]
@@ -175,6 +202,26 @@ def _accepts_at(words: list[Token], index: int) -> bool:
 # Between a denial and what it denies: "not *a real* red flag", "nothing *to* worry about".
 _DENIAL_FILLER = words("a an the big real red any much cause for of to about reason at all such serious major")
 _DENIERS = words("be not nothing no never do need should must will can")
+
+
+def _prevalence(words: list[Token], index: int) -> bool:
+    """ "More common than most people realise" says how often, not that it is fine."""
+    following = words[index + 1].lemma if index + 1 < len(words) else ""
+    preceding = words[index - 1].lemma if index else ""
+    return words[index].lemma in _HOW_OFTEN and (following == "than" or preceding in ("more", "less", "most", "so"))
+
+
+_HOW_OFTEN = words("common usual typical normal")
+_NAMING = words("call consider count")
+_OTHERS = words("she he they therapist counselor people some others many")
+
+
+def _called_by_someone(words: list[Token], index: int) -> bool:
+    """ "She called it a compliment": someone else's word for it, not the writer's."""
+    for at in range(max(0, index - 4), index):
+        if words[at].lemma in _NAMING and any(t.lemma in _OTHERS for t in words[max(0, at - 2) : at]):
+            return True
+    return False
 
 
 def _denied(words: list[Token], index: int) -> bool:
@@ -332,7 +379,12 @@ _IDIOMS = re.compile(
     r"that's all (?:it|this) is|the decent thing|a good thing|a healthy (?:sign|thing)|nothing more than|"
     r"no harm (?:in|done)|(?:she|he|they) (?:has|have) a point|fair enough|makes sense|"
     r"(?:a|the) (?:strong|healthy|good|close|special) (?:working )?(?:relationship|bond|connection)|"
-    r"not a (?:failure|problem|red flag|warning sign|big deal)|nothing to worry about)\b",
+    r"not a (?:failure|problem|red flag|warning sign|big deal)|nothing to worry about|what's the harm|"
+    r"who cares|(?:nobody|no one) (?:got|gets|was) hurt|never hurt anyone|cut (?:him|her|them) some slack|"
+    r"give (?:him|her|them) a break|(?:these|such) things blow over|times have changed|lucky you|"
+    r"count yourself lucky|(?:that's|this is|is) called trust|the least (?:we|you|I) can do|"
+    r"(?:she|he|they)(?:'s| has| have|'ve) earned it|(?:that's|it's|this is) not pressure|means well|"
+    r"mean(?:s|t)? well)\b",
     re.IGNORECASE,
 )
 
@@ -537,10 +589,12 @@ def _accepts_before(sentence: str, before: _Said | None, index: PhraseIndex) -> 
     verdict = not accepts and not before.question and _verdict_shape(sentence, before)
     if not (accepts or verdict):
         return None
+    if not before.question and _feels(before.tokens()):
+        return None  # "That's normal" accepts the feeling the sentence before named
     concern = before.concern(index)
     if concern is None:
         return None
-    if verdict and not _verdict_on(sentence, concern, index):
+    if verdict and not _verdict_on(sentence, before, concern, index):
         return None
     if concern.signal.level < Level.concern and qualified(analyse(sentence)):
         return None
@@ -562,9 +616,11 @@ def _verdict_shape(sentence: str, before: _Said) -> bool:
     return warm(sentence)
 
 
-def _verdict_on(sentence: str, concern: SignalMatch, index: PhraseIndex) -> bool:
-    """About a concern said in more than a word or two, and naming nothing of its own."""
-    return concern.words >= 2 and concern.score >= _FIRM and not index.match(analyse(sentence))
+def _verdict_on(sentence: str, before: _Said, concern: SignalMatch, index: PhraseIndex) -> bool:
+    """About a therapist's concern said in more than a word or two, and naming nothing of its own."""
+    if concern.words < 2 or concern.score < _FIRM or not any(t.lemma == "therapist" for t in before.tokens()):
+        return False
+    return not index.match(analyse(sentence))
 
 
 _FIRM = 0.85
