@@ -334,19 +334,17 @@ def _blank(token: Token) -> Token:
 
 # Answers, read from the sentence's first words: yes-like, no-like, or conditional ("only if
 # it bothers you": fine otherwise).
-_YES = re.compile(
-    r"^\W*(?:a:\W*|answer:\W*)?(?:yes|yeah|yep|yup|sure|absolutely|definitely|certainly|of course|totally|"
-    r"completely|perfectly|mostly|generally|usually|in most cases|normally)\b",
-    re.IGNORECASE,
+def _answer_starting(words: str) -> re.Pattern[str]:
+    """An answer that opens with one of ``words`` (a "|" list), after an optional "A:"."""
+    return re.compile(rf"^\W*(?:a:\W*|answer:\W*)?(?:{words})\b", re.IGNORECASE)
+
+
+_YES = _answer_starting(
+    "yes|yeah|yep|yup|sure|absolutely|definitely|certainly|of course|totally|completely|perfectly|mostly|"
+    "generally|usually|in most cases|normally"
 )
-_NO = re.compile(
-    r"^\W*(?:a:\W*|answer:\W*)?(?:no|nope|nah|not really|not at all|not necessarily|never|hardly|not usually)\b",
-    re.IGNORECASE,
-)
-_ONLY_IF = re.compile(
-    r"^\W*(?:a:\W*|answer:\W*)?(?:only if|only when|only as long as|as long as|unless|provided|if it)\b",
-    re.IGNORECASE,
-)
+_NO = _answer_starting("no|nope|nah|not really|not at all|not necessarily|never|hardly|not usually")
+_ONLY_IF = _answer_starting("only if|only when|only as long as|as long as|unless|provided|if it")
 # "This is normal", "That's how therapy works", "It's their way of caring": a subject that
 # points back to the sentence before.
 _POINTS_BACK = re.compile(

@@ -551,8 +551,8 @@ _THE = words("the their his her its your my")
 def _sense(raw: list[tuple[str, int, int]], index: int) -> str | None:
     """Another sense than the usual lemma's, told by the words around it.
 
-    "Good at the job" is the profession, not a job offer; "put it in writing" documents,
-    it does not write about anyone.
+    "Good at the job" is the profession, not a job offer; "put it in writing" documents, it
+    does not write about anyone; "sleeping with" is sex, "invested in your progress" care.
     """
     word = raw[index][0]
     before = raw[index - 1][0] if index else ""
@@ -564,6 +564,17 @@ def _sense(raw: list[tuple[str, int, int]], index: int) -> str | None:
     # "your records" are files; "record a session" is recording.
     if word in ("record", "records") and before in _RECORD_OWNERS:
         return "file"
+    following = raw[index + 1][0] if index + 1 < len(raw) else ""
+    if word in ("other", "another") and following and lemma(following) == "client":
+        return "other"  # "other clients" are someone else's confidences, not just any clients
+    if word in ("scare", "scares") and before in ("health", "cancer", "pregnancy", "medical"):
+        return "illness"  # a health scare is no fear of anyone
+    if _sleeps_with(raw, index):
+        return "sex"
+    if _business_of_practice(raw, index):
+        return "practice"
+    if _invested_in_care(raw, index):
+        return "invested"
     return None
 
 
@@ -601,11 +612,6 @@ def _analyse(text: str) -> list[Token]:
             if scope:
                 scope -= 1
             continue
-        if _sleeps_with(raw, index):
-            tokens.append(Token("sex", start, end, scope > 0, True))
-            if scope:
-                scope -= 1
-            continue
         sense = _sense(raw, index)
         if sense is not None:
             tokens.append(Token(sense, start, end, scope > 0, True))
@@ -617,27 +623,6 @@ def _analyse(text: str) -> list[Token]:
             tokens.append(Token("not", start, end, scope > 0, False))
             scope = _SCOPE_WORDS
             scoped_by = "refuse"
-            continue
-        if word in ("other", "another") and index + 1 < len(raw) and lemma(raw[index + 1][0]) == "client":
-            # "other clients" are someone else's confidences, not just any clients.
-            tokens.append(Token("other", start, end, scope > 0, True))
-            if scope:
-                scope -= 1
-            continue
-        if word in ("scare", "scares") and index and raw[index - 1][0] in ("health", "cancer", "pregnancy", "medical"):
-            tokens.append(Token("illness", start, end, scope > 0, True))  # a health scare is no fear of anyone
-            if scope:
-                scope -= 1
-            continue
-        if _business_of_practice(raw, index):
-            tokens.append(Token("practice", start, end, scope > 0, True))
-            if scope:
-                scope -= 1
-            continue
-        if _invested_in_care(raw, index):
-            tokens.append(Token("invested", start, end, scope > 0, True))
-            if scope:
-                scope -= 1
             continue
         if word in _PUNCT_BREAK or (len(word) == 1 and not word.isalnum()):
             scope = 0
