@@ -16,9 +16,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from therapy_signals import BUILTIN, Engine, RenderError, RuleBookError
-from therapy_signals._sandbox import BoundedEnvironment, TemplateLimitError, render_bounded
 from therapy_signals.limits import TemplateLimits
 from therapy_signals.render import layout_data
+from therapy_signals.render._sandbox import BoundedEnvironment, TemplateLimitError, render_bounded
 
 from .test_packs import NEW_RULE, NEW_SIGNAL, make_pack
 

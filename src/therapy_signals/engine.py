@@ -37,7 +37,8 @@ from .model import (
     Scenario,
     Superseded,
 )
-from .render import _LAYOUTS, Renderer
+from .render import Renderer
+from .render._renderer import _LAYOUTS
 from .resolve import Resolution, resolve
 from .rulebook import Rule, RuleBook, _ResourceFile
 

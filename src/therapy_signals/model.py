@@ -251,6 +251,6 @@ class Guidance(BaseModel):
 
     def to_cards(self) -> list[dict[str, Any]]:
         """HL7 CDS Hooks cards: one per finding, resources first when serious or urgent."""
-        from .cards import to_cards
+        from .render.cards import to_cards
 
         return to_cards(self)

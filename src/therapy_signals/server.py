@@ -57,11 +57,11 @@ from uvicorn.server import ServerState
 from . import __version__
 from ._evaluate import describe
 from ._json import JsonFaultError, parse
-from .cards import to_cards
 from .engine import BUILTIN, Engine, _problem, default_engine
 from .errors import Problem, ScenarioError, UnknownRuleError
 from .limits import InputLimits
 from .model import Category, Guidance, Level, Scenario
+from .render.cards import to_cards
 
 __all__ = [
     "DEFAULT_BODY_TIMEOUT",

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from therapy_signals import Engine, Level
-from therapy_signals.cards import INDICATORS, to_cards
+from therapy_signals.render.cards import INDICATORS, to_cards
 from therapy_signals.strategies import scenarios
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -23,17 +23,17 @@ import jinja2
 from jinja2.loaders import split_template_path
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from . import _yaml
-from ._facts import EncodedScenario
-from ._fields import OBSERVATION_FIELDS, SCENARIO_FIELDS
+from .. import _yaml
+from .._facts import EncodedScenario
+from .._fields import OBSERVATION_FIELDS, SCENARIO_FIELDS
+from ..errors import LocaleError, Problem, RenderError, RuleBookError
+from ..limits import DEFAULT_TEMPLATE_LIMITS, MAX_TEMPLATE_BYTES, TemplateLimits
+from ..model import Level
+from ..rulebook import ResourceDef, Rule, RuleBook, _ResourceFile
 from ._sandbox import BoundedEnvironment, render_bounded
-from .errors import LocaleError, Problem, RenderError, RuleBookError
-from .limits import DEFAULT_TEMPLATE_LIMITS, MAX_TEMPLATE_BYTES, TemplateLimits
-from .model import Level
-from .rulebook import ResourceDef, Rule, RuleBook, _ResourceFile
 
 if TYPE_CHECKING:
-    from .model import Guidance
+    from ..model import Guidance
 
 __all__ = ["Renderer", "Strings", "default_renderer", "layout_data"]
 
@@ -470,6 +470,6 @@ def layout_data(guidance: Guidance) -> dict[str, Any]:
 @lru_cache(maxsize=8)
 def default_renderer(locale: str) -> Renderer:
     """The renderer of the shipped rule base, for guidance that lost its own (e.g. parsed JSON)."""
-    from .rulebook import load_rulebook
+    from ..rulebook import load_rulebook
 
     return Renderer(load_rulebook(), locale)

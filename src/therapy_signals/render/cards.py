@@ -15,11 +15,11 @@ import hashlib
 import uuid
 from typing import TYPE_CHECKING, Any, Literal
 
-from .model import Finding, Level
+from ..model import Finding, Level
 
 if TYPE_CHECKING:
-    from .model import Guidance
-    from .render import Strings
+    from ..model import Guidance
+    from ._renderer import Strings
 
 __all__ = ["INDICATORS", "TOPIC_SYSTEM", "Indicator", "to_cards"]
 

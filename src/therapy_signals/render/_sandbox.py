@@ -38,7 +38,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment, safe_range
 from jinja2.utils import Namespace, pass_context
 from jinja2.visitor import NodeTransformer
 
-from .limits import DEFAULT_TEMPLATE_LIMITS, TemplateLimits
+from ..limits import DEFAULT_TEMPLATE_LIMITS, TemplateLimits
 
 __all__ = ["BoundedEnvironment", "TemplateLimitError", "policy_problems", "render_bounded"]
 
