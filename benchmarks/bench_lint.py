@@ -388,12 +388,9 @@ def startup(runs: int, before: str | None) -> str:
         if before:
             tree = here / "before"
             tree.mkdir()
-            archive = subprocess.run(
-                ["git", "-C", str(ROOT), "archive", before, "src", "rules"], capture_output=True, check=True
-            )
-            subprocess.run(["tar", "-x", "-C", str(tree)], input=archive.stdout, check=True)
+            source = _checkout(before, tree)
             variants.append(
-                (f"the same with the code and rules of commit {before}", lint, {**env, "PYTHONPATH": str(tree / "src")})
+                (f"the same with the code and rules of commit {before}", lint, {**env, "PYTHONPATH": str(source)})
             )
         for label, command, variant_env in variants:
             rows.append((label, _timed(command, variant_env, here, runs)))
@@ -643,13 +640,7 @@ def main() -> None:
     report = "\n".join(lines)
     print(report)
     if args.write:
-        # Replace only this section (appended at the end the first time); others own the rest.
-        current = DOC.read_text(encoding="utf-8")
-        head, found, rest = current.partition("\n" + SECTION + "\n")
-        tail = ""
-        if found and "\n## " in rest:
-            tail = "\n" + rest[rest.index("\n## ") + 1 :]
-        DOC.write_text(head.rstrip("\n") + "\n\n" + report + tail, encoding="utf-8")
+        DOC.write_text(replace_section(DOC.read_text(encoding="utf-8"), SECTION, report), encoding="utf-8")
 
 
 if __name__ == "__main__":
