@@ -40,8 +40,8 @@ import psutil
 from bench_engine import RawEngine
 
 from therapy_signals import Engine
-from therapy_signals._facts import to_fact
 from therapy_signals.batch import read_scenarios
+from therapy_signals.engine._facts import to_fact
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "performance.md"

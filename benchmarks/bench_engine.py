@@ -43,8 +43,8 @@ import durable.engine
 
 import therapy_signals
 from therapy_signals import Engine, Observation, Scenario, Setting
-from therapy_signals._compile import ALWAYS
-from therapy_signals._facts import to_fact
+from therapy_signals.engine._compile import ALWAYS
+from therapy_signals.engine._facts import to_fact
 from therapy_signals.model import Duration, Frequency, Impact, Initiator, Response, Where
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -9,8 +9,8 @@ from __future__ import annotations
 from hypothesis import given
 
 from therapy_signals import Engine, Scenario
-from therapy_signals._evaluate import evaluate
-from therapy_signals._facts import encode
+from therapy_signals.engine._evaluate import evaluate
+from therapy_signals.engine._facts import encode
 from therapy_signals.strategies import scenarios
 from therapy_signals.witness import witness
 

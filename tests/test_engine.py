@@ -100,7 +100,7 @@ def test_locale_errors_list_what_exists(engine: Engine) -> None:
 
 def test_every_fact_fires_the_guard_rule_which_is_never_reported(engine: Engine) -> None:
     """durable_rules frees uninitialised memory when a fact fires no rule: none may."""
-    from therapy_signals._compile import ALWAYS
+    from therapy_signals.engine._compile import ALWAYS
 
     assert engine.ruleset[ALWAYS]["all"] == [{"m": {"$gte": {"sessions": 0}}}]
     fired = engine.fired({"observations": [{"signal": "feeling_challenged_in_session"}]})

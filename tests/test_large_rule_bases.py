@@ -15,8 +15,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 
 from therapy_signals import BUILTIN, Engine, RuleBook
-from therapy_signals._durable import PART_PATTERNS, DurableBackend, PartedBackend
-from therapy_signals._evaluate import evaluate
+from therapy_signals.engine._durable import PART_PATTERNS, DurableBackend, PartedBackend
+from therapy_signals.engine._evaluate import evaluate
 from therapy_signals.strategies import scenarios
 
 _FREQUENCY = ("once", "occasionally", "often")

@@ -13,9 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from therapy_signals import Engine, Level, RuleBook
-from therapy_signals._durable import MAX_FIRED
-from therapy_signals._evaluate import evaluate
-from therapy_signals._facts import to_fact
+from therapy_signals.engine._durable import MAX_FIRED
+from therapy_signals.engine._evaluate import evaluate
+from therapy_signals.engine._facts import to_fact
 from therapy_signals.strategies import scenarios
 
 _EVERY_FIELD = {

@@ -15,8 +15,8 @@ import pytest
 import yaml
 
 from therapy_signals import Engine, LocaleError, RuleBook, explain, load_rulebook
-from therapy_signals._evaluate import evaluate
-from therapy_signals._facts import encode
+from therapy_signals.engine._evaluate import evaluate
+from therapy_signals.engine._facts import encode
 from therapy_signals.witness import witness
 
 BOOK = load_rulebook()

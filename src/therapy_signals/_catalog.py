@@ -9,8 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from ._evaluate import describe
-from .conditions import All, AnyOf
+from .conditions import All, AnyOf, describe
 from .model import Category, Level
 from .rulebook import Rule, RuleBook
 

@@ -212,7 +212,7 @@ def rules_show(
     rules: RulesOption = None,
 ) -> None:
     """Show one rule as written, with where it is defined."""
-    from ._evaluate import describe
+    from .conditions import describe
     from .rulebook import RuleBook
 
     try:

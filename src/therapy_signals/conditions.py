@@ -32,7 +32,7 @@ from pydantic import (
 from ._fields import OBSERVATION_FIELDS, SCENARIO_FIELDS, Encoded, FieldSpec
 from .model import Category
 
-__all__ = ["All", "AnyOf", "Bounds", "Condition", "Count", "Match", "Not", "ScenarioTest", "Test"]
+__all__ = ["All", "AnyOf", "Bounds", "Condition", "Count", "Match", "Not", "ScenarioTest", "Test", "describe", "walk"]
 
 Scalar = str | int | bool
 _STRICT = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
@@ -278,3 +278,21 @@ def walk(condition: Condition, negated: bool = False) -> Iterator[tuple[Conditio
         yield from walk(condition.not_, not negated)
     elif isinstance(condition, Count):
         yield condition.count, negated
+
+
+def describe(condition: Condition) -> str:
+    """A condition in words, for explanations and the rules reference."""
+    if isinstance(condition, Match):
+        return f"some observation where {condition.describe()}"
+    if isinstance(condition, All):
+        return "(" + " and ".join(describe(c) for c in condition.all) + ")"
+    if isinstance(condition, AnyOf):
+        return "(" + " or ".join(describe(c) for c in condition.any) + ")"
+    if isinstance(condition, Not):
+        inner = condition.not_
+        if isinstance(inner, Match):
+            return f"no observation where {inner.describe()}"
+        return f"not {describe(inner)}"
+    if isinstance(condition, Count):
+        return f"at least {condition.at_least} distinct signals where {condition.count.describe()}"
+    return "the scenario's " + " and ".join(t.describe() for t in condition.tests)

@@ -32,6 +32,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from . import _yaml
 from ._fields import SCENARIO_FIELDS
+from ._normal_form import TooComplexError, branch_count
 from ._paths import default_rules_dir
 from .conditions import Condition, Count, Match, walk
 from .errors import Problem, RuleBookError, UnknownRuleError
@@ -654,10 +655,8 @@ class _Checker:
                 )
 
     def _complexity(self, rule: Rule) -> Iterator[str]:
-        from ._compile import TooComplexError, branches
-
         try:
-            branches(rule.when, lambda match: "n")
+            branch_count(rule.when)
         except TooComplexError as error:
             yield f"the condition {error}"
 

@@ -55,9 +55,10 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.server import ServerState
 
 from . import __version__
-from ._evaluate import describe
 from ._json import JsonFaultError, parse
-from .engine import BUILTIN, Engine, _problem, default_engine
+from .conditions import describe
+from .engine import BUILTIN, Engine, default_engine
+from .engine._engine import _problem
 from .errors import Problem, ScenarioError, UnknownRuleError
 from .limits import InputLimits
 from .model import Category, Guidance, Level, Scenario

@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from ._evaluate import evaluate
-from ._facts import encode
 from ._fields import Encoded, FieldSpec
 from .conditions import All, AnyOf, Condition, Count, Match, Not, Test
+from .engine._evaluate import evaluate
+from .engine._facts import encode
 from .errors import Problem, TherapySignalsError
 from .model import Scenario
 from .rulebook import Rule, RuleBook

@@ -122,8 +122,8 @@ def signal_infos(book: RuleBook) -> dict[str, SignalInfo]:
     By evaluation, not by the rules' shape: a hug is worth discussing on its own because of a
     rule that also asks that the therapist did not ask first, while its presence rule is normal.
     """
-    from .._evaluate import evaluate
-    from .._facts import encode
+    from ..engine._evaluate import evaluate
+    from ..engine._facts import encode
     from ..model import Observation, Scenario
 
     categories = {name: s.category for name, s in book.signals.items()}

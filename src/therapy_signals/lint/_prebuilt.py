@@ -72,7 +72,7 @@ DATA = Path(__file__).resolve().parent / "_data"
 PHRASES = DATA / "phrases.json"
 LEMMAS = DATA / "lemmas.tsv"
 _LEMMA_SOURCES = ("lint/_text.py",)
-_PHRASE_SOURCES = ("lint/_text.py", "lint/_phrases.py", "lint/_roles.py", "_evaluate.py", "_facts.py")
+_PHRASE_SOURCES = ("lint/_text.py", "lint/_phrases.py", "lint/_roles.py", "engine/_evaluate.py", "engine/_facts.py")
 _CONTENT = (".yaml", ".yml", ".j2")
 _VERSION = re.compile(r"""^__version__\s*=\s*['"]([^'"]+)['"]""", re.MULTILINE)
 
@@ -290,7 +290,7 @@ def phrases_data(book: RuleBook) -> dict[str, Any]:
         },
         "anchors": sorted(index._anchor),
         "signals": [_row(signal) for signal in index.signals.values()],
-        "weights": index._weight,
+        "weights": dict(sorted(index._weight.items())),  # sorted: a rebuild diffs only where it changed
         "phrasings": [_row(phrasing) for phrasing in index._phrasings],
         "by_lemma": dict(index._by_lemma),
     }

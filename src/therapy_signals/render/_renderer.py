@@ -24,8 +24,8 @@ from jinja2.loaders import split_template_path
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .. import _yaml
-from .._facts import EncodedScenario
 from .._fields import OBSERVATION_FIELDS, SCENARIO_FIELDS
+from ..engine._facts import EncodedScenario
 from ..errors import LocaleError, Problem, RenderError, RuleBookError
 from ..limits import DEFAULT_TEMPLATE_LIMITS, MAX_TEMPLATE_BYTES, TemplateLimits
 from ..model import Level

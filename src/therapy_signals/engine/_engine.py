@@ -17,15 +17,11 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from . import _yaml
-from ._durable import durable_backend
-from ._evaluate import Outcome, count_distinct
-from ._facts import EncodedScenario, encode, to_fact
-from ._floor import FloorOutcome, SafetyFloor
-from ._io import parse_json
-from .errors import Problem, RenderError, RuleBookError, ScenarioError
-from .limits import DEFAULT_INPUT_LIMITS, DEFAULT_TEMPLATE_LIMITS, InputLimits, TemplateLimits
-from .model import (
+from .. import _yaml
+from .._io import parse_json
+from ..errors import Problem, RenderError, RuleBookError, ScenarioError
+from ..limits import DEFAULT_INPUT_LIMITS, DEFAULT_TEMPLATE_LIMITS, InputLimits, TemplateLimits
+from ..model import (
     Because,
     Finding,
     Guidance,
@@ -37,10 +33,14 @@ from .model import (
     Scenario,
     Superseded,
 )
-from .render import Renderer
-from .render._renderer import _LAYOUTS
+from ..render import Renderer
+from ..render._renderer import _LAYOUTS
+from ..rulebook import Rule, RuleBook, _ResourceFile
+from ._durable import durable_backend
+from ._evaluate import Outcome, count_distinct
+from ._facts import EncodedScenario, encode, to_fact
+from ._floor import FloorOutcome, SafetyFloor
 from .resolve import Resolution, resolve
-from .rulebook import Rule, RuleBook, _ResourceFile
 
 __all__ = ["BUILTIN", "Engine", "explain"]
 
@@ -109,7 +109,7 @@ class Engine:
     def _probe_packs(self) -> None:
         """Render what the packs brought once, on witness scenarios, so a template that breaks a
         bound on every input is refused now, not on a user's request."""
-        from .witness import witness
+        from ..witness import witness
 
         packs = [p.resolve() for p in self.rulebook.packs]
 

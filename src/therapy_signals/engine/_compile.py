@@ -25,24 +25,20 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any
 
-from ._fields import FACT_KEYS, OBSERVATION_FIELDS, presence_key
-from .conditions import All, AnyOf, Condition, Count, Match, Not, ScenarioTest, Test
+from .._fields import FACT_KEYS, OBSERVATION_FIELDS, presence_key
+from .._normal_form import normal_form
+from ..conditions import Condition, Count, Match, ScenarioTest, Test
 
 Expr = dict[str, Any]
 Branch = list[Expr]
 CountKey = Callable[[Match], str]
 
-MAX_BRANCHES = 64
 _ORDER = ("signal", "category", *OBSERVATION_FIELDS)
 _NEVER = "~"  # no encoded string value is this, so `!= _NEVER` always holds; printable, so the
 # ruleset has no escapes (first suspected for error 102, whose cause was _item_body's $or)
 _LOWEST = 0  # every encoded number is at least 0 (see _fields: nothing is negative)
-
-
-class TooComplexError(ValueError):
-    """A condition expands to more than MAX_BRANCHES conjunctions."""
 
 
 def _item(prop: str) -> str:
@@ -139,40 +135,6 @@ def _scenario(condition: ScenarioTest, negated: bool) -> list[Branch]:
     return [[a for part in combo for a in part] for combo in itertools.product(*per_test)]
 
 
-T = TypeVar("T")
-Leaf = Callable[[Match | Count | ScenarioTest, bool], list[list[T]]]
-
-
-def _product(parts: list[list[list[T]]]) -> list[list[T]]:
-    product: list[list[T]] = [[]]
-    for options in parts:
-        product = [b + o for b in product for o in options]
-        if len(product) > MAX_BRANCHES:
-            raise TooComplexError(f"expands to more than {MAX_BRANCHES} alternatives; split the rule")
-    return product
-
-
-def _union(parts: list[list[list[T]]]) -> list[list[T]]:
-    # An any grows the count as surely as an all does: YAML aliases nested in any: once
-    # expanded into millions of branches, and the Engine never finished building.
-    union = [b for p in parts for b in p]
-    if len(union) > MAX_BRANCHES:
-        raise TooComplexError(f"expands to more than {MAX_BRANCHES} alternatives; split the rule")
-    return union
-
-
-def _dnf(condition: Condition, leaf: Leaf[T], negated: bool = False) -> list[list[T]]:
-    """The condition (or its complement) as alternatives of conjunctions of what ``leaf`` makes."""
-    if isinstance(condition, Not):
-        return _dnf(condition.not_, leaf, not negated)
-    if isinstance(condition, All | AnyOf):
-        children = condition.all if isinstance(condition, All) else condition.any
-        parts = [_dnf(c, leaf, negated) for c in children]
-        conjunctive = isinstance(condition, All) != negated
-        return _product(parts) if conjunctive else _union(parts)
-    return leaf(condition, negated)
-
-
 def branches(condition: Condition, count_key: CountKey) -> list[Branch]:
     """The condition as alternatives of conjunctions of durable atoms."""
 
@@ -184,7 +146,7 @@ def branches(condition: Condition, count_key: CountKey) -> list[Branch]:
             return [[{op: {count_key(node.count): node.at_least}}]]
         return _scenario(node, negated)
 
-    return _dnf(condition, atoms)
+    return normal_form(condition, atoms)
 
 
 Reach = Callable[[Match], frozenset[str]]
@@ -202,7 +164,7 @@ def needs(condition: Condition, reach: Reach) -> list[frozenset[str] | None]:
             return [[]]
         return [[reach(node if isinstance(node, Match) else node.count)]]
 
-    return [min(branch, key=len) if branch else None for branch in _dnf(condition, leaf)]
+    return [min(branch, key=len) if branch else None for branch in normal_form(condition, leaf)]
 
 
 ALWAYS = "_always"

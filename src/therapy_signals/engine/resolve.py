@@ -19,14 +19,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
+from ..conditions import Match
+from ..errors import EngineDisagreementError
+from ..model import Category, Level
+from ..rulebook import Rule, RuleBook
 from ._evaluate import Outcome, evaluate
 from ._facts import EncodedScenario
-from .conditions import Match
-from .errors import EngineDisagreementError
-from .model import Category, Level
-from .rulebook import Rule, RuleBook
 
-__all__ = ["Matched", "Resolution", "ordered", "resolve"]
+__all__ = ["Matched", "Resolution", "ordered", "resolve", "rule_order"]
 
 CATEGORY_ORDER = (
     Category.safety,
@@ -61,9 +61,13 @@ class Resolution:
     superseded: tuple[Gave, ...]
 
 
-def _order(matched: Matched) -> tuple[int, int, str]:
-    rule = matched.rule
+def rule_order(rule: Rule) -> tuple[int, int, str]:
+    """Where a rule's finding is shown: highest level first, then by category and id."""
     return (-rule.level.rank, CATEGORY_ORDER.index(rule.category), rule.id)
+
+
+def _order(matched: Matched) -> tuple[int, int, str]:
+    return rule_order(matched.rule)
 
 
 def ordered(found: Iterable[Matched]) -> tuple[Matched, ...]:

@@ -16,12 +16,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..model import Category, Level, Scenario
+from ..rulebook import Rule, RuleBook
 from ._durable import durable_backend
 from ._evaluate import count_distinct
 from ._facts import EncodedScenario, to_fact
-from .model import Category, Level, Scenario
 from .resolve import Resolution, ordered, resolve
-from .rulebook import Rule, RuleBook
 
 __all__ = ["FloorOutcome", "SafetyFloor"]
 

@@ -24,11 +24,11 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .rulebook import RuleBook
+    from ..rulebook import RuleBook
 
+from .._fields import presence_key
+from ..errors import EngineUnavailableError
 from ._compile import ALWAYS, compile_ruleset, fire_needs
-from ._fields import presence_key
-from .errors import EngineUnavailableError
 
 _FIX = (
     "durable_rules (the rules engine) could not be imported: {error}.\n"

@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ._fields import FACT_KEYS, OBSERVATION_FIELDS, SCENARIO_FIELDS, Encoded, presence_key
-from .model import Category, Scenario
+from .._fields import FACT_KEYS, OBSERVATION_FIELDS, SCENARIO_FIELDS, Encoded, presence_key
+from ..model import Category, Scenario
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from .._fields import Encoded
+from ..conditions import All, AnyOf, Condition, Count, Match, Not, ScenarioTest, describe
 from ._facts import EncodedScenario
-from ._fields import Encoded
-from .conditions import All, AnyOf, Condition, Count, Match, Not, ScenarioTest
 
 
 @dataclass(frozen=True)
@@ -35,24 +35,6 @@ def observation_matches(match: Match, observation: Mapping[str, Encoded]) -> boo
 def count_distinct(match: Match, encoded: EncodedScenario) -> int:
     """How many distinct signals among the observations that match."""
     return len({o["signal"] for o in encoded.observations if observation_matches(match, o)})
-
-
-def describe(condition: Condition) -> str:
-    """A condition in words, for explanations and the rules reference."""
-    if isinstance(condition, Match):
-        return f"some observation where {condition.describe()}"
-    if isinstance(condition, All):
-        return "(" + " and ".join(describe(c) for c in condition.all) + ")"
-    if isinstance(condition, AnyOf):
-        return "(" + " or ".join(describe(c) for c in condition.any) + ")"
-    if isinstance(condition, Not):
-        inner = condition.not_
-        if isinstance(inner, Match):
-            return f"no observation where {inner.describe()}"
-        return f"not {describe(inner)}"
-    if isinstance(condition, Count):
-        return f"at least {condition.at_least} distinct signals where {condition.count.describe()}"
-    return "the scenario's " + " and ".join(t.describe() for t in condition.tests)
 
 
 def evaluate(condition: Condition, encoded: EncodedScenario) -> Outcome:
