@@ -131,6 +131,17 @@ def test_empty_condition_and_bad_range(features: Path) -> None:
     assert "at_least is above at_most" in load_error(features)
 
 
+@pytest.mark.parametrize("bound", ["{at_least: unknown}", "{at_least: unknown, at_most: months}"])
+def test_unknown_cannot_bound_a_range(features: Path, bound: str) -> None:
+    # durable_rules compared unknown's encoding (0) as a number and fired where the Python
+    # evaluator, and the documented rule ("a range never matches not given"), did not.
+    edit(features / "rules.yaml", "duration: {at_most: weeks}", f"duration: {bound}")
+    message = load_error(features)
+    assert "duration: unknown cannot bound a range" in message
+    assert "once, occasionally" not in message  # it names duration's own values
+    assert "list unknown among values instead" in message
+
+
 def test_range_on_a_nominal_field(features: Path) -> None:
     edit(
         features / "rules.yaml",

@@ -29,7 +29,7 @@ from pydantic import (
     model_validator,
 )
 
-from ._fields import OBSERVATION_FIELDS, SCENARIO_FIELDS, Encoded, FieldSpec
+from ._fields import OBSERVATION_FIELDS, SCENARIO_FIELDS, UNKNOWN, Encoded, FieldSpec
 from .model import Category
 
 __all__ = ["All", "AnyOf", "Bounds", "Condition", "Count", "Match", "Not", "ScenarioTest", "Test", "describe", "walk"]
@@ -95,6 +95,13 @@ def compile_test(spec: FieldSpec, value: FieldValue) -> Test:
             raise ValueError(
                 f"{spec.name}: at_least/at_most only work on ordered fields; "
                 f"give a value or a list of values ({spec.allowed()})"
+            )
+        if UNKNOWN in (value.at_least, value.at_most):
+            # A range never matches "not given", so "unknown" cannot bound one (durable_rules
+            # would compare its encoding as a number, and answer otherwise than the evaluators).
+            raise ValueError(
+                f"{spec.name}: unknown cannot bound a range (a range never matches a value not given); "
+                f"bound it with {spec.allowed()}, or list unknown among values instead"
             )
         low = spec.smallest if value.at_least is None else int(spec.encode_word(value.at_least))
         high = spec.largest if value.at_most is None else int(spec.encode_word(value.at_most))
