@@ -299,5 +299,7 @@ def test_the_wheel_ships_the_data_and_uses_it(tmp_path: Path) -> None:
 def test_every_source_the_fingerprint_reads_exists() -> None:
     # A module that moved would drop out of the fingerprint and leave the data never trusted.
     package = Path(_prebuilt.__file__).parent.parent
-    missing = [name for name in (*_prebuilt._PHRASE_SOURCES, *_prebuilt._LEMMA_SOURCES) if not (package / name).is_file()]
+    missing = [
+        name for name in (*_prebuilt._PHRASE_SOURCES, *_prebuilt._LEMMA_SOURCES) if not (package / name).is_file()
+    ]
     assert missing == []

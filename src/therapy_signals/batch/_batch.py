@@ -13,7 +13,7 @@ import dataclasses
 import itertools
 import os
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Generator, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
@@ -30,6 +30,7 @@ from ._manifest import errors_path, manifest_path, now, read_manifest, stamp, wr
 from ._parallel import Executor, WorkerConfig, build_engine, executor
 from ._progress import progress
 from ._results import Rejected, Result
+from ._verify import Verifier
 
 try:
     import fcntl
@@ -44,6 +45,13 @@ _UNFINISHED = ("running", "interrupted")
 
 def _chunks(records: Iterator[Record], size: int) -> Iterator[list[Record]]:
     while chunk := list(itertools.islice(records, size)):
+        yield chunk
+
+
+def _remembered(chunks: Iterator[list[Record]], sent: deque[list[Record]]) -> Iterator[list[Record]]:
+    """The chunks, each also kept in ``sent`` until its outcome comes back (in order)."""
+    for chunk in chunks:
+        sent.append(chunk)
         yield chunk
 
 
@@ -66,6 +74,10 @@ class Batch:
         limits: bounds on each record (bytes, nesting, digits); a record past them is
             rejected like any invalid one. Default: the Engine's, else
             :data:`~therapy_signals.limits.DEFAULT_INPUT_LIMITS`.
+        backend: ``"columnar"`` (NumPy: a whole chunk evaluated as arrays) or ``"durable"``
+            (durable_rules, one scenario at a time); both write the same rows. Default:
+            columnar when NumPy is installed (the ``batch`` extra), else durable. With
+            ``engine``, that Engine's backend.
     """
 
     def __init__(
@@ -80,18 +92,25 @@ class Batch:
         fail_fast: bool = False,
         engine: Engine | None = None,
         limits: InputLimits | None = None,
+        backend: str | None = None,
     ) -> None:
         if workers < 1:
             raise ValueError(f"workers must be 1 or more, not {workers}")
         if chunk_size < 1:
             raise ValueError(f"chunk_size must be 1 or more, not {chunk_size}")
-        if engine is not None and (rules is not None or locale is not None or limits is not None):
-            raise ValueError("give an engine, or rules, locale and limits, not both")
+        if engine is not None and (
+            rules is not None or locale is not None or limits is not None or backend is not None
+        ):
+            raise ValueError("give an engine, or rules, locale, limits and backend, not both")
         chosen = DEFAULT_INPUT_LIMITS if limits is None else limits
-        # Building the Engine here checks the rules and the locale before any work starts.
+        way = default_backend() if backend is None else backend
+        # Building the Engine here checks the rules, the locale and the backend before any work starts.
         self.engine = (
-            engine if engine is not None else build_engine(lambda: Engine(rules, locale=locale, limits=chosen))
+            engine
+            if engine is not None
+            else build_engine(lambda: Engine(rules, locale=locale, limits=chosen, backend=way))
         )
+        self.backend = self.engine.backend
         self.limits = self.engine.limits
         self.rulebook = self.engine.rulebook
         self.text = text
@@ -104,7 +123,7 @@ class Batch:
         roots = tuple(str(r.resolve()) for r in self.rulebook.roots)
         shipped = roots == (str(default_rules_dir().resolve()),)
         self.config = WorkerConfig(
-            None if shipped else roots, self.engine.locale if engine else locale, text, self.limits
+            None if shipped else roots, self.engine.locale if engine else locale, text, self.limits, self.backend
         )
 
     def run(
@@ -119,6 +138,8 @@ class Batch:
         output_format: str | None = None,
         progress: bool = False,
         command: Sequence[str] | None = None,
+        verify: int = 0,
+        verify_seed: int | None = None,
     ) -> BatchRun:
         """Start a run; iterate the returned :class:`BatchRun` for its items, lazily.
 
@@ -134,6 +155,10 @@ class Batch:
             resume: continue the unfinished run recorded in the manifest.
             progress: draw a progress bar on standard error when it is a terminal.
             command: the command line to record (default ``sys.argv``).
+            verify: re-run this many random rows on the other backend when the run ends
+                (durable_rules for a columnar run), and fail on any difference; the
+                manifest records the sample's size, seed and differences.
+            verify_seed: the seed of that sample (default: a fresh one, recorded).
 
         Raises:
             InputError: the input cannot be read or a format is unknown.
@@ -174,6 +199,7 @@ class Batch:
             progress=progress,
             command=command,
             seen=previous,
+            verifier=Verifier(verify, self.config, verify_seed) if verify else None,
         )
 
     def _check_resume(
@@ -232,6 +258,7 @@ class BatchRun:
         progress: bool,
         command: Sequence[str] | None,
         seen: dict[str, Any] | None = None,
+        verifier: Verifier | None = None,
     ) -> None:
         self.batch = batch
         self.source = source
@@ -253,6 +280,7 @@ class BatchRun:
         self._saved: dict[str, Any] | None = copy.deepcopy(previous)
         self._progress = progress
         self._command = command
+        self._verifier = verifier
         self._pids: set[int] = set()
         self._stopped = False
         self._items: Generator[Item, None, None] = self._run()
@@ -300,6 +328,7 @@ class BatchRun:
                     "chunk_size": self.chunk_size,
                     "fail_fast": batch.fail_fast,
                     "limits": dataclasses.asdict(batch.limits),
+                    "backend": batch.backend,
                 },
                 "parallel": {"workers": batch.workers, "dask": batch.dask, "processes_used": 0},
                 "timing": {"started": now(), "finished": None, "seconds": 0.0, "scenarios_per_second": None},
@@ -378,8 +407,10 @@ class BatchRun:
             records: Iterator[Record] = iter(self.source)
             if self.records:
                 records = itertools.islice(records, self.records, None)  # done before the interruption
+            sent: deque[list[Record]] = deque()  # the chunks in flight, for --verify
             with progress(self._progress, self.source.total, "scenarios", self.records) as advance:
-                for outcome in pool.map(_chunks(records, self.chunk_size)):
+                for outcome in pool.map(_remembered(_chunks(records, self.chunk_size), sent)):
+                    chunk = sent.popleft()
                     if outcome.rulebook != batch.rulebook.content_hash:
                         raise BatchError(
                             f"a worker (process {outcome.pid}) has another rule base (hash {outcome.rulebook[:12]}, "
@@ -391,6 +422,8 @@ class BatchRun:
                     if stop is not None:
                         items = items[: stop + 1]
                     self._write(items, out, err)
+                    if self._verifier is not None:
+                        self._verifier.offer(chunk, items)
                     self._update("running", spent + time.perf_counter() - clock, out, err)
                     advance(len(items))
                     yield from items
@@ -400,6 +433,10 @@ class BatchRun:
                         where = f"; it is in {self.errors_file}" if self.errors_file else ""
                         raise BatchError(f"{self.source.name}: {rejected.message} (--fail-fast){where}")
             self._finish()
+            if self._verifier is not None and self.manifest is not None:
+                self.manifest["verify"] = self._verifier.check()
+            elif self._verifier is not None:
+                self._verifier.check()
             for sink in (out, err):
                 if sink is not None:
                     sink.close()
@@ -482,6 +519,15 @@ class BatchRun:
         self.results = counts.get("results", 0)
         self.errors = counts.get("errors", 0)
         self.levels = Counter(counts.get("levels", {}))
+
+
+def default_backend() -> str:
+    """The columnar backend when NumPy is there to run it, else durable_rules."""
+    try:
+        import numpy  # noqa: F401
+    except ImportError:
+        return "durable"
+    return "columnar"
 
 
 def _limits_text(limits: dict[str, Any]) -> str:
@@ -583,11 +629,14 @@ def run_batch(
     fail_fast: bool = False,
     engine: Engine | None = None,
     limits: InputLimits | None = None,
+    backend: str | None = None,
     errors: str | Path | None = None,
     resume: bool = False,
     input_format: str | None = None,
     output_format: str | None = None,
     progress: bool = False,
+    verify: int = 0,
+    verify_seed: int | None = None,
 ) -> BatchRun:
     """Explain every scenario of a file or an iterable, lazily, in input order.
 
@@ -609,6 +658,7 @@ def run_batch(
         fail_fast=fail_fast,
         engine=engine,
         limits=limits,
+        backend=backend,
     )
     return batch.run(
         source,
@@ -618,4 +668,6 @@ def run_batch(
         input_format=input_format,
         output_format=output_format,
         progress=progress,
+        verify=verify,
+        verify_seed=verify_seed,
     )

@@ -54,6 +54,22 @@ class Design(StrEnum):
     random = "random"
 
 
+class Backend(StrEnum):
+    columnar = "columnar"
+    durable = "durable"
+
+
+EngineOption = Annotated[
+    Backend | None,
+    typer.Option(
+        "--engine",
+        help="columnar: NumPy, a whole chunk as arrays (default when installed); "
+        "durable: durable_rules, one scenario at a time. Both give the same rows.",
+        show_default=False,
+    ),
+]
+
+
 class FileFormat(StrEnum):
     jsonl = "jsonl"
     csv = "csv"
@@ -218,6 +234,16 @@ def batch_command(
         ),
     ] = DEFAULT_INPUT_LIMITS.max_bytes,
     rules: RulesOption = None,
+    engine: EngineOption = None,
+    verify: Annotated[
+        int,
+        typer.Option(
+            "--verify",
+            help="Re-run this many random rows on the other backend at the end (durable_rules "
+            "for a columnar run) and fail on any difference.",
+            min=0,
+        ),
+    ] = 0,
     quiet: QuietOption = False,
 ) -> None:
     """Explain every scenario of a file, in chunks, on local processes or Dask; resumable."""
@@ -236,6 +262,7 @@ def batch_command(
             chunk_size=chunk_size,
             fail_fast=fail_fast,
             limits=InputLimits(max_bytes=max_bytes),
+            backend=None if engine is None else engine.value,
         )
         run = batch.run(
             source,
@@ -247,6 +274,7 @@ def batch_command(
             output_format=None if output_format is None else output_format.value,
             progress=not quiet,
             command=_command(),
+            verify=verify,
         )
         if run.already_complete:
             _say(f"nothing to resume: {output} is complete", quiet)
@@ -265,6 +293,8 @@ def batch_command(
     message = f"{run.records:,} records: {run.results:,} results ({_level_summary(levels)})"
     if run.errors:
         message += f"; {run.errors:,} rejected, see {run.errors_file or 'standard error'}"
+    if verify:
+        message += f"; --verify: {min(verify, run.results):,} rows the same on the other backend"
     _say(message, quiet)
 
 

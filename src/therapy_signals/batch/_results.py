@@ -10,8 +10,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from ..engine import Verdict
 from ..errors import Problem
-from ..model import Guidance, Level
+from ..model import Guidance, Level, Scenario
 
 __all__ = ["LIST_COLUMNS", "RESULT_COLUMNS", "Rejected", "Result"]
 
@@ -67,6 +68,22 @@ class Result:
             # Findings are ordered by level, then category: the first category is the most pressing.
             categories=tuple(dict.fromkeys(f.category.value for f in guidance.findings)),
             text=text,
+        )
+
+    @classmethod
+    def from_verdict(cls, record: int, scenario: Scenario, verdict: Verdict) -> Result:
+        """The row of a scenario from its verdict: the same row as :meth:`from_guidance` gives."""
+        return cls(
+            record=record,
+            scenario_id=scenario.id or f"s{record}",
+            setting=scenario.setting.value,
+            sessions=scenario.sessions,
+            observations=len(scenario.observations),
+            signals=tuple(sorted({o.signal for o in scenario.observations})),
+            level=verdict.level,
+            findings=verdict.findings,
+            superseded=verdict.superseded,
+            categories=verdict.categories,
         )
 
     def to_row(self, with_text: bool = False) -> dict[str, Any]:

@@ -7,9 +7,14 @@ Its layers, each a module here:
 * ``_compile`` and ``_durable``: the rules compiled to durable_rules and run on a Host;
 * ``_evaluate``: the same conditions evaluated in Python, for the *because* of a finding;
 * ``resolve``: from the rules that fired to the level and ordered findings;
-* ``_floor``: the safety floor that keeps packs from lowering a safety answer.
+* ``_floor``: the safety floor that keeps packs from lowering a safety answer;
+* ``_backends``: durable_rules or the columnar backend, which decide the rules that fire;
+* ``_columns`` and ``_columnar``: scenarios as columns, and every rule evaluated over them;
+* ``_verdicts``: the batch row of many scenarios at once.
 """
 
+from ._backends import BACKENDS
 from ._engine import BUILTIN, Engine, ScenarioInput, default_engine, explain
+from ._verdicts import Verdict
 
-__all__ = ["BUILTIN", "Engine", "ScenarioInput", "default_engine", "explain"]
+__all__ = ["BACKENDS", "BUILTIN", "Engine", "ScenarioInput", "Verdict", "default_engine", "explain"]

@@ -36,10 +36,11 @@ from ..model import (
 from ..render import Renderer
 from ..render._renderer import _LAYOUTS
 from ..rulebook import Rule, RuleBook, _ResourceFile
-from ._durable import durable_backend
-from ._evaluate import Outcome, count_distinct
-from ._facts import EncodedScenario, encode, to_fact
+from ._backends import BACKENDS, DurableFires, fires_for
+from ._evaluate import Outcome
+from ._facts import EncodedScenario, encode
 from ._floor import FloorOutcome, SafetyFloor
+from ._verdicts import Verdict, verdicts
 from .resolve import Resolution, resolve
 
 __all__ = ["BUILTIN", "Engine", "explain"]
@@ -67,6 +68,9 @@ class Engine:
             see :class:`~therapy_signals.limits.InputLimits` and docs/security.md.
         template_limits: bounds on each render of a template (steps, seconds, characters);
             see :class:`~therapy_signals.limits.TemplateLimits`.
+        backend: which evaluator decides the rules that fire: ``"durable"`` (durable_rules,
+            the default) or ``"columnar"`` (NumPy, what batches run on; the ``batch`` extra).
+            Both give the same guidance (docs/decisions/0023-two-backends.md).
 
     Raises:
         RuleBookError: the rules, or a template a pack brings, are invalid; each problem
@@ -83,21 +87,29 @@ class Engine:
         resources: Sequence[Mapping[str, Any]] | str | Path | None = None,
         limits: InputLimits = DEFAULT_INPUT_LIMITS,
         template_limits: TemplateLimits = DEFAULT_TEMPLATE_LIMITS,
+        backend: str = "durable",
     ) -> None:
+        if backend not in BACKENDS:
+            raise ValueError(f"unknown backend {backend!r}; use one of {', '.join(BACKENDS)}")
         self.limits = limits
         self.rulebook = self._book(rules, rule_paths)
         self.renderer = Renderer(self.rulebook, locale, template_limits)
         self.locale = self.renderer.locale
         self._resources = self._load_resources(resources)
-        self._count_matches = list(self.rulebook.count_matches())
-        self._backend, self.ruleset = durable_backend(self.rulebook)
+        self._fires = fires_for(backend, self.rulebook)
+        self.backend: str = backend
+        """Which evaluator decides the rules that fire: ``durable`` or ``columnar``."""
+        durable = self._fires if isinstance(self._fires, DurableFires) else None
+        self._backend = durable.backend if durable is not None else None
+        self.ruleset: dict[str, Any] = durable.ruleset if durable is not None else {}
+        """The durable_rules ruleset the rules compile to (empty with the columnar backend)."""
         self._info = RuleBookInfo(
             name=self.rulebook.name, version=self.rulebook.version, hash=self.rulebook.content_hash
         )
         self._categories = {name: s.category for name, s in self.rulebook.signals.items()}
         self._references = {rule.id: self._cite(rule) for rule in self.rulebook.rules.values()}
         # With packs, the base runs beside them for scenarios with a safety signal (_floor.py).
-        self._floor = SafetyFloor(self.rulebook.base) if self.rulebook.packs else None
+        self._floor = SafetyFloor(self.rulebook.base, backend) if self.rulebook.packs else None
         if self.rulebook.packs:
             self._probe_packs()
 
@@ -202,15 +214,9 @@ class Engine:
 
     # -- evaluation ----------------------------------------------------------------------
 
-    def _encode(self, scenario: Scenario) -> tuple[EncodedScenario, dict[str, int]]:
-        encoded = encode(scenario, self._categories)
-        counts = {key: count_distinct(match, encoded) for key, match in self._count_matches}
-        return encoded, counts
-
     def fired(self, scenario: ScenarioInput) -> frozenset[str]:
-        """The ids of every rule durable_rules fired, before supersession."""
-        encoded, counts = self._encode(self.validate(scenario))
-        return self._backend.fired(to_fact(encoded, "", counts))
+        """The ids of every rule the backend fired, before supersession."""
+        return self._fires.fired(encode(self.validate(scenario), self._categories))
 
     def explain(self, scenario: ScenarioInput, *, render: bool = True) -> Guidance:
         """Answer "is this normal?" for one scenario.
@@ -226,14 +232,26 @@ class Engine:
                 (``Engine(limits=...)``): a key given twice, too deep, a number too long.
         """
         parsed = self.validate(scenario)
-        encoded, counts = self._encode(parsed)
-        fired = self._backend.fired(to_fact(encoded, "", counts))
-        resolution = resolve(self.rulebook, encoded, fired)
+        encoded = encode(parsed, self._categories)
+        resolution = resolve(self.rulebook, encoded, self._fires.fired(encoded))
         floor = None
         if self._floor is not None and self._floor.applies(parsed):
             floor = self._floor.raise_to_floor(resolution, encoded)
             resolution = floor.resolution
         return self._guidance(parsed, encoded, resolution, render, floor)
+
+    def verdicts(self, scenarios: Sequence[ScenarioInput]) -> list[Verdict]:
+        """The batch row of each scenario's guidance, all at once: level, finding and superseded
+        rule ids (in the order guidance shows them) and categories, without the words.
+
+        On the columnar backend the whole sequence is evaluated and resolved on arrays, which
+        is what makes batches fast; on durable_rules the scenarios go one by one. Both equal
+        what :meth:`explain` answers, safety floor included.
+
+        Raises:
+            ScenarioError: a scenario is invalid (the first one found); nothing was evaluated.
+        """
+        return verdicts(self, [self.validate(s) for s in scenarios])
 
     def explain_many(self, scenarios: Iterable[ScenarioInput], *, render: bool = True) -> Iterable[Guidance]:
         """Explain scenarios one by one, lazily, in order."""

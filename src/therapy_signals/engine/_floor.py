@@ -8,8 +8,8 @@ that fired. Checking pack rules one by one cannot rule all of that out, so the f
 property of outcomes instead (decision 0013): when a scenario holds a signal the base calls
 safety, the base's own rules run beside the packs, and whatever the base would have said at
 a higher level than the packs' answer is added to it, together with every resource the base
-would have shown. The base is compiled once, on its own durable_rules Host, and runs only
-for scenarios with a safety signal.
+would have shown. The base is compiled once, on its own durable_rules Host (or columnar backend, as the
+Engine's), and runs only for scenarios with a safety signal.
 """
 
 from __future__ import annotations
@@ -18,9 +18,8 @@ from dataclasses import dataclass
 
 from ..model import Category, Level, Scenario
 from ..rulebook import Rule, RuleBook
-from ._durable import durable_backend
-from ._evaluate import count_distinct
-from ._facts import EncodedScenario, to_fact
+from ._backends import fires_for
+from ._facts import EncodedScenario
 from .resolve import Resolution, ordered, resolve
 
 __all__ = ["FloorOutcome", "SafetyFloor"]
@@ -38,19 +37,16 @@ class FloorOutcome:
 class SafetyFloor:
     """The base rule base of a rule book with packs, ready to answer beside them."""
 
-    def __init__(self, base: RuleBook) -> None:
+    def __init__(self, base: RuleBook, backend: str = "durable") -> None:
         self.book = base
         self.safety = frozenset(name for name, s in base.signals.items() if s.category is Category.safety)
-        self._counts = list(base.count_matches())
-        self._backend, _ = durable_backend(base)
+        self._fires = fires_for(backend, base)
 
     def applies(self, scenario: Scenario) -> bool:
         return any(o.signal in self.safety for o in scenario.observations)
 
     def base_resolution(self, encoded: EncodedScenario) -> Resolution:
-        counts = {key: count_distinct(match, encoded) for key, match in self._counts}
-        fired = self._backend.fired(to_fact(encoded, "", counts))
-        return resolve(self.book, encoded, fired)
+        return resolve(self.book, encoded, self._fires.fired(encoded))
 
     def raise_to_floor(self, resolution: Resolution, encoded: EncodedScenario) -> FloorOutcome:
         """The packs' answer, with what the base says above it added in its place."""
