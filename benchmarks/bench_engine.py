@@ -44,7 +44,8 @@ import durable.engine
 import therapy_signals
 from therapy_signals import Engine, Observation, Scenario, Setting
 from therapy_signals.engine._compile import ALWAYS
-from therapy_signals.engine._facts import to_fact
+from therapy_signals.engine._evaluate import count_distinct
+from therapy_signals.engine._facts import encode, to_fact
 from therapy_signals.model import Duration, Frequency, Impact, Initiator, Response, Where
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -106,8 +107,10 @@ def make_scenarios(signals: Sequence[str], count: int, seed: int = SEED) -> list
 def precompute_facts(engine: Engine, scenarios: Sequence[Scenario]) -> list[dict[str, Any]]:
     """The facts exactly as the engine asserts them (its sid is set per call)."""
     facts = []
+    matches = list(engine.rulebook.count_matches())
     for scenario in scenarios:
-        encoded, counts = engine._encode(engine.validate(scenario))
+        encoded = encode(engine.validate(scenario), engine._categories)
+        counts = {key: count_distinct(match, encoded) for key, match in matches}
         facts.append(to_fact(encoded, "", counts))
     return facts
 
@@ -678,7 +681,7 @@ Everything is measured in one run of one process, on the same inputs. The script
 each with random context (frequency, duration, who initiated, where, raised, the
 therapist's response, impact, sometimes months after ending and a note) and a random setting
 and number of sessions. The facts for the raw baseline are computed exactly as the Engine
-computes them before asserting (`engine._encode(engine.validate(s))`, then
+computes them before asserting (`_facts.encode(engine.validate(s))` with its counts, then
 `_facts.to_fact`), so both sides assert identical facts, and the script checks that both fire
 the same rules for every scenario. The Engine is handed ready `Scenario` objects; passing a
 dict or JSON text adds Pydantic parsing on top of the figures below.

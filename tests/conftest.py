@@ -9,6 +9,8 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from therapy_signals import Engine, RuleBook, load_rulebook
+from therapy_signals.engine._evaluate import count_distinct
+from therapy_signals.engine._facts import EncodedScenario, encode
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES = ROOT / "rules"
@@ -57,3 +59,9 @@ def features_engine(features_dir: Path) -> Engine:
 def rules_copy(tmp_path: Path) -> Path:
     """A writable copy of the shipped rule base, to break in a test."""
     return copy_rulebook(RULES, tmp_path / "rules")
+
+
+def encoded_with_counts(engine: Engine, scenario: object) -> tuple[EncodedScenario, dict[str, int]]:
+    """A scenario as the Engine encodes it for durable_rules, with the counts its fact carries."""
+    encoded = encode(engine.validate(scenario), engine._categories)  # type: ignore[arg-type]
+    return encoded, {key: count_distinct(match, encoded) for key, match in engine.rulebook.count_matches()}

@@ -19,6 +19,8 @@ from therapy_signals.engine._durable import PART_PATTERNS, DurableBackend, Parte
 from therapy_signals.engine._evaluate import evaluate
 from therapy_signals.strategies import scenarios
 
+from .conftest import encoded_with_counts
+
 _FREQUENCY = ("once", "occasionally", "often")
 _IMPACT = ("mild", "moderate", "severe")
 
@@ -90,7 +92,7 @@ def test_the_shipped_rule_base_fits_one_host(engine: Engine) -> None:
 
 
 def _python_fired(engine: Engine, scenario: Any) -> frozenset[str]:
-    encoded, _ = engine._encode(engine.validate(scenario))
+    encoded, _ = encoded_with_counts(engine, scenario)
     return frozenset(r for r, rule in engine.rulebook.rules.items() if evaluate(rule.when, encoded).ok)
 
 

@@ -18,6 +18,8 @@ from therapy_signals.engine._evaluate import evaluate
 from therapy_signals.engine._facts import to_fact
 from therapy_signals.strategies import scenarios
 
+from .conftest import encoded_with_counts
+
 _EVERY_FIELD = {
     "frequency": "often",
     "duration": "months",
@@ -37,7 +39,7 @@ def _largest(book: RuleBook) -> dict[str, Any]:
 
 
 def _python_fired(engine: Engine, scenario: Any) -> frozenset[str]:
-    encoded, _ = engine._encode(engine.validate(scenario))
+    encoded, _ = encoded_with_counts(engine, scenario)
     return frozenset(r for r, rule in engine.rulebook.rules.items() if evaluate(rule.when, encoded).ok)
 
 
@@ -59,7 +61,7 @@ def test_the_largest_scenario_is_answered_in_a_process_of_its_own(book: RuleBook
 
 def test_a_fact_past_the_bound_takes_the_chunked_path_and_fires_the_same_rules(engine: Engine, book: RuleBook) -> None:
     scenario = _largest(book)
-    encoded, counts = engine._encode(engine.validate(scenario))
+    encoded, counts = encoded_with_counts(engine, scenario)
     assert engine._backend._might_fire(to_fact(encoded, "", counts)) > MAX_FIRED
     fired = engine.fired(scenario)
     assert len(fired) > MAX_FIRED  # more rules than one Host may fire for one fact

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from therapy_signals import Engine, Level, Scenario
 from therapy_signals.batch import counterfactuals
@@ -72,3 +73,40 @@ def test_one_edit_only_when_asked(features_engine: Engine) -> None:
     scenario = {"observations": [{"signal": "sig_f"}, {"signal": "sig_c", "initiated_by": "therapist", "raised": True}]}
     found = counterfactuals(scenario, features_engine, max_changes=1)
     assert not found.down and found.up
+
+
+def _one_at_a_time(engine: Engine, scenario: Scenario, limit: int) -> tuple[list[tuple[object, ...]], int, bool]:
+    """The search as it ran before blocks: each single edit, in order, through explain."""
+    base = engine.explain(scenario, render=False)
+    found, tried = [], 0
+    for edit in _single_edits(scenario, engine.rulebook):
+        if tried >= limit:
+            return found, tried, False
+        changed = _apply(scenario, (edit,))
+        if changed is None:
+            continue
+        tried += 1
+        level = engine.explain(changed, render=False).level
+        if level is not base.level:
+            found.append((edit, level))
+    return found, tried, True
+
+
+_COLUMNAR: list[Engine] = []
+
+
+def _columnar() -> Engine:
+    if not _COLUMNAR:
+        _COLUMNAR.append(Engine(backend="columnar"))
+    return _COLUMNAR[0]
+
+
+@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(scenario=scenarios(max_observations=3), limit=st.sampled_from([0, 1, 2, 7, 40, 20_000]))
+def test_blocks_find_what_one_at_a_time_finds(engine: Engine, scenario: Scenario, limit: int) -> None:
+    expected, tried, complete = _one_at_a_time(engine, scenario, limit)
+    for which in (engine, _columnar()):
+        found = counterfactuals(scenario, which, max_changes=1, limit=limit)
+        got = [(c.edits[0], c.level) for c in (*found.up, *found.down)]
+        assert sorted(map(repr, got)) == sorted(map(repr, expected))
+        assert (found.tried, found.complete) == (tried, complete)

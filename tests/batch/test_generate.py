@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import random
 from collections import Counter
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from therapy_signals import Category, Engine, RuleBook
+from therapy_signals import Category, Engine, RuleBook, Scenario
 from therapy_signals.batch import DesignError, Factorial, RandomDesign, generate, parse_signals, parse_vary
 from therapy_signals.batch._generate import VARIABLE_FIELDS
 from therapy_signals.model import Response
@@ -165,3 +166,17 @@ def test_same_seed_same_file(tmp_path: Path, book: RuleBook, suffix: str) -> Non
     other = tmp_path / f"c.{suffix}"
     generate(RandomDesign(book, n=300, seed=12), other)
     assert other.read_bytes() != first.read_bytes()
+
+
+def test_weight_rare_chooses_as_one_scenario_at_a_time_did(engine: Engine, book: RuleBook) -> None:
+    # Candidates are drawn and evaluated a block at a time now; the choice must not change.
+    design = RandomDesign(book, n=300, seed=9, weight_rare=True, candidates=4, engine=Engine(backend="columnar"))
+    rng, seen, expected = random.Random(9), Counter[str](), []
+    for number in range(1, 301):
+        drawn = [Scenario.model_validate({"id": f"r{number:03d}", **design._draw(rng)}) for _ in range(4)]
+        levels = [engine.explain(s, render=False).level.value for s in drawn]
+        best = min(range(4), key=lambda i: (seen[levels[i]], i))
+        seen[levels[best]] += 1
+        expected.append(drawn[best])
+    assert list(design) == expected
+    assert list(RandomDesign(book, n=300, seed=9, weight_rare=True, candidates=4, engine=engine)) == expected

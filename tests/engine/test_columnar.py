@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from therapy_signals import RuleBook, Scenario, load_rulebook
@@ -54,12 +54,26 @@ def assert_backends_agree(book: RuleBook, given: Sequence[Scenario], durable: ob
             assert columnar.cited(words) == tuple(sorted(found.outcome.cited)), found.rule.id
 
 
+def _compiled(book: RuleBook) -> object | None:
+    """durable_rules' backend for the book, or None where durable_rules cannot build it: some
+    conditions the language allows, such as a ``not`` over an ``any`` of three negated matches,
+    stop durable_rules 2.0.28 with "Could not create ruleset, error code: 113"."""
+    try:
+        return durable_backend(book)[0]
+    except Exception as error:
+        if "error code: 113" not in str(error):
+            raise
+        return None
+
+
 @settings(max_examples=200)
 @given(st.data())
 def test_backends_agree_on_generated_rule_bases(data: st.DataObject) -> None:
     book = data.draw(rule_bases(), label="rule base")
+    durable = _compiled(book)
+    assume(durable is not None)
     given = data.draw(st.lists(scenarios(book, max_observations=6), min_size=1, max_size=6), label="scenarios")
-    assert_backends_agree(book, given)
+    assert_backends_agree(book, given, durable)
 
 
 SHIPPED = load_rulebook()

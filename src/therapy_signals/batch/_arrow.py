@@ -25,7 +25,7 @@ from ..limits import DEFAULT_INPUT_LIMITS, InputLimits
 from ..model import Observation, Scenario
 from ._faults import writing
 from ._io import Record, parse_line
-from ._results import RESULT_COLUMNS, Result
+from ._results import RESULT_COLUMNS, ItemBlock, Result
 
 try:
     import pyarrow as pa  # type: ignore[import-untyped]
@@ -171,9 +171,11 @@ class ResultParts:
     def _part(self, index: int) -> Path:
         return self.parts / f"part-{index:06d}.parquet"
 
-    def write(self, items: Sequence[Result]) -> None:
-        rows = [r.to_row("text" in self.schema.names) for r in items]
-        table = pa.Table.from_pylist(rows, self.schema)
+    def write(self, items: Sequence[Result] | ItemBlock) -> None:
+        if isinstance(items, ItemBlock):
+            table = items.table()
+        else:
+            table = pa.Table.from_pylist([r.to_row("text" in self.schema.names) for r in items], self.schema)
         part = self._part(self.count)
         temporary = part.with_name("." + part.name)
         with writing(part), _removed_on_failure(temporary):

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import copy
 import dataclasses
-import itertools
 import os
 import time
 from collections import Counter, deque
@@ -29,7 +28,7 @@ from ._io import Record, ScenarioSource, Sink, Target, error_sink, file_sha256, 
 from ._manifest import errors_path, manifest_path, now, read_manifest, stamp, write_manifest
 from ._parallel import Executor, WorkerConfig, build_engine, executor
 from ._progress import progress
-from ._results import Rejected, Result
+from ._results import ItemBlock, Rejected, Result
 from ._verify import Verifier
 
 try:
@@ -43,12 +42,7 @@ Item = Result | Rejected
 _UNFINISHED = ("running", "interrupted")
 
 
-def _chunks(records: Iterator[Record], size: int) -> Iterator[list[Record]]:
-    while chunk := list(itertools.islice(records, size)):
-        yield chunk
-
-
-def _remembered(chunks: Iterator[list[Record]], sent: deque[list[Record]]) -> Iterator[list[Record]]:
+def _remembered(chunks: Iterator[Sequence[Record]], sent: deque[Sequence[Record]]) -> Iterator[Sequence[Record]]:
     """The chunks, each also kept in ``sent`` until its outcome comes back (in order)."""
     for chunk in chunks:
         sent.append(chunk)
@@ -281,6 +275,7 @@ class BatchRun:
         self._progress = progress
         self._command = command
         self._verifier = verifier
+        self._discard = False
         self._pids: set[int] = set()
         self._stopped = False
         self._items: Generator[Item, None, None] = self._run()
@@ -297,6 +292,7 @@ class BatchRun:
 
     def complete(self) -> dict[str, Any] | None:
         """Run to the end without keeping the items; returns the manifest (None without output)."""
+        self._discard = True  # nobody looks at them: chunks of columns stay columns
         for _ in self:
             pass
         return self.manifest
@@ -404,12 +400,10 @@ class BatchRun:
             out, err = self._sinks()
             self._update("running", spent, out, err)
             pool = executor(batch.config, batch.workers, batch.dask, batch.engine)
-            records: Iterator[Record] = iter(self.source)
-            if self.records:
-                records = itertools.islice(records, self.records, None)  # done before the interruption
-            sent: deque[list[Record]] = deque()  # the chunks in flight, for --verify
+            chunks = self.source.chunks(self.chunk_size, self.records)  # after those done before an interruption
+            sent: deque[Sequence[Record]] = deque()  # the chunks in flight, for --verify
             with progress(self._progress, self.source.total, "scenarios", self.records) as advance:
-                for outcome in pool.map(_remembered(_chunks(records, self.chunk_size), sent)):
+                for outcome in pool.map(_remembered(chunks, sent)):
                     chunk = sent.popleft()
                     if outcome.rulebook != batch.rulebook.content_hash:
                         raise BatchError(
@@ -426,7 +420,8 @@ class BatchRun:
                         self._verifier.offer(chunk, items)
                     self._update("running", spent + time.perf_counter() - clock, out, err)
                     advance(len(items))
-                    yield from items
+                    if not self._discard:
+                        yield from items
                     if stop is not None:
                         rejected = items[-1]
                         assert isinstance(rejected, Rejected)
@@ -458,16 +453,22 @@ class BatchRun:
                 self._abandon(status, spent + time.perf_counter() - clock, out, err)
 
     def _write(self, items: Sequence[Item], out: Sink | None, err: Sink | None) -> None:
-        results = [i for i in items if isinstance(i, Result)]
-        rejected = [i for i in items if isinstance(i, Rejected)]
-        if out is not None and results:
+        if isinstance(items, ItemBlock):  # columns: written and counted without a Result per row
+            results: Sequence[Result] | ItemBlock = items
+            rejected = items.rejected
+            count, levels = items.result_count, items.levels()
+        else:
+            results = [i for i in items if isinstance(i, Result)]
+            rejected = [i for i in items if isinstance(i, Rejected)]
+            count, levels = len(results), Counter(r.level.value for r in results)
+        if out is not None and count:
             out.write(results)
         if err is not None and rejected:
             err.write(rejected)
         self.records += len(items)
-        self.results += len(results)
+        self.results += count
         self.errors += len(rejected)
-        self.levels.update(r.level.value for r in results)
+        self.levels.update(levels)
 
     def _finish(self) -> None:
         """Check that every input record came out exactly once."""

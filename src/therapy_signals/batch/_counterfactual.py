@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from .._fields import OBSERVATION_FIELDS, SCENARIO_FIELDS
-from ..engine import Engine, ScenarioInput
-from ..model import Guidance, Level, Scenario
+from ..engine import Engine, ScenarioInput, Verdict
+from ..model import Level, Scenario
 from ..rulebook import RuleBook
 from ._generate import VARIABLE_FIELDS, _all_values
 
@@ -194,6 +194,9 @@ def _compatible(first: Edit, second: Edit) -> bool:
     return first.index != second.index
 
 
+_BLOCK = 512  # changed scenarios evaluated together
+
+
 class _Search:
     def __init__(self, engine: Engine, scenario: Scenario, limit: int) -> None:
         self.engine = engine
@@ -202,19 +205,14 @@ class _Search:
         self.base = engine.explain(scenario, render=False)
         self.tried = 0
 
-    def evaluate(self, edits: tuple[Edit, ...]) -> Counterfactual | None:
-        changed = _apply(self.scenario, edits)
-        if changed is None:
-            return None
-        self.tried += 1
-        guidance: Guidance = self.engine.explain(changed, render=False)
-        if guidance.level is self.base.level:
+    def _changed(self, edits: tuple[Edit, ...], verdict: Verdict, changed: Scenario) -> Counterfactual | None:
+        if verdict.level is self.base.level:
             return None
         before = [f.rule_id for f in self.base.findings]
-        after = [f.rule_id for f in guidance.findings]
+        after = list(verdict.findings)
         return Counterfactual(
             edits,
-            guidance.level,
+            verdict.level,
             added=tuple(r for r in after if r not in before),
             removed=tuple(r for r in before if r not in after),
             scenario=changed,
@@ -223,17 +221,32 @@ class _Search:
     def run(
         self, candidates: Iterator[tuple[Edit, ...]], wanted: set[str]
     ) -> tuple[dict[str, list[Counterfactual]], bool]:
+        """Evaluate the candidates in order, up to ``limit`` changed scenarios in all; False when
+        some were left. They go to the engine a block at a time (on the columnar backend, as
+        arrays), which finds what one at a time would, in the same order."""
         found: dict[str, list[Counterfactual]] = {"up": [], "down": []}
-        for edits in candidates:
+        pending = iter(candidates)
+        while True:
             if self.tried >= self.limit:
-                return found, False
-            result = self.evaluate(edits)
-            if result is None:
-                continue
-            direction = "up" if result.level > self.base.level else "down"
-            if direction in wanted:
-                found[direction].append(result)
-        return found, True
+                return found, next(pending, None) is None
+            block: list[tuple[tuple[Edit, ...], Scenario]] = []
+            for edits in pending:
+                changed = _apply(self.scenario, edits)
+                if changed is not None:
+                    block.append((edits, changed))
+                if self.tried + len(block) >= self.limit or len(block) == _BLOCK:
+                    break
+            else:
+                if not block:
+                    return found, True
+            self.tried += len(block)
+            for (edits, changed), verdict in zip(block, self.engine.verdicts([c for _, c in block]), strict=True):
+                result = self._changed(edits, verdict, changed)
+                if result is None:
+                    continue
+                direction = "up" if result.level > self.base.level else "down"
+                if direction in wanted:
+                    found[direction].append(result)
 
 
 def _ordered(found: list[Counterfactual], base: Level) -> list[Counterfactual]:
@@ -262,7 +275,10 @@ def counterfactuals(
         max_changes: the most edits combined, 1 or 2.
         limit: stop after evaluating this many changed scenarios (``complete`` is then False).
     """
-    engine = engine or Engine()
+    if engine is None:
+        from ._batch import default_backend
+
+        engine = Engine(backend=default_backend())
     parsed = engine.validate(scenario)
     search = _Search(engine, parsed, limit)
     base = search.base.level

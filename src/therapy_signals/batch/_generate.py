@@ -217,6 +217,9 @@ class Factorial:
         }
 
 
+_BLOCK = 256  # scenarios whose candidates are evaluated together by --weight-rare
+
+
 @dataclass
 class RandomDesign:
     """``n`` scenarios drawn with ``random.Random(seed)``: the same seed gives the same scenarios.
@@ -290,27 +293,40 @@ class RandomDesign:
         rng = random.Random(self.seed)
         width = len(str(self.n))
         self.levels.clear()
-        engine = None
-        if self.weight_rare:
-            from ..engine import Engine
-            from ._parallel import build_engine
+        if not self.weight_rare:
+            for number in range(1, self.n + 1):
+                yield Scenario.model_validate({"id": f"{self.prefix}{number:0{width}d}", **self._draw(rng)})
+            return
+        from ..engine import Engine
+        from ._batch import default_backend
+        from ._parallel import build_engine
 
-            engine = self.engine if self.engine is not None else build_engine(lambda: Engine(self.book))
-        for number in range(1, self.n + 1):
-            ident = f"{self.prefix}{number:0{width}d}"
-            if engine is None:
-                yield Scenario.model_validate({"id": ident, **self._draw(rng)})
-                continue
-            best: tuple[int, Scenario, Level] | None = None
-            for _ in range(self.candidates):
-                candidate = Scenario.model_validate({"id": ident, **self._draw(rng)})
-                level = engine.explain(candidate, render=False).level
-                seen = self.levels[level.value]
-                if best is None or seen < best[0]:
-                    best = (seen, candidate, level)
-            assert best is not None
-            self.levels[best[2].value] += 1
-            yield best[1]
+        engine = self.engine
+        if engine is None:
+            engine = build_engine(lambda: Engine(self.book, backend=default_backend()))
+        # The draws do not depend on the levels, so a block of scenarios' candidates is drawn
+        # first, in the same order, and evaluated at once; the choice then goes one by one.
+        for first in range(1, self.n + 1, _BLOCK):
+            numbers = range(first, min(first + _BLOCK, self.n + 1))
+            drawn = [
+                Scenario.model_validate({"id": f"{self.prefix}{number:0{width}d}", **self._draw(rng)})
+                for number in numbers
+                for _ in range(self.candidates)
+            ]
+            levels = [v.level for v in engine.verdicts(drawn)]
+            for at in range(0, len(drawn), self.candidates):
+                yield self._rarest(drawn[at : at + self.candidates], levels[at : at + self.candidates])
+
+    def _rarest(self, candidates: list[Scenario], levels: list[Level]) -> Scenario:
+        """The first candidate whose level is so far the rarest in the output."""
+        best: tuple[int, Scenario, Level] | None = None
+        for candidate, level in zip(candidates, levels, strict=True):
+            seen = self.levels[level.value]
+            if best is None or seen < best[0]:
+                best = (seen, candidate, level)
+        assert best is not None
+        self.levels[best[2].value] += 1
+        return best[1]
 
     def describe(self) -> dict[str, Any]:
         described: dict[str, Any] = {

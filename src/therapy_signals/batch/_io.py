@@ -13,20 +13,21 @@ import errno
 import gzip
 import hashlib
 import io
+import itertools
 import json
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Literal, Protocol, cast
+from typing import IO, Any, Literal, Protocol, cast, overload
 
 from .._json import JsonFaultError, decode, parse
 from ..errors import InputError, Problem
 from ..limits import DEFAULT_INPUT_LIMITS, InputLimits
 from ..model import Scenario
 from ._faults import AGAIN, RESUME, writing
-from ._results import Rejected, Result
+from ._results import ItemBlock, Rejected, Result
 
 __all__ = [
     "FORMATS",
@@ -225,6 +226,34 @@ class ScenarioSource:
         yield from self._records(io.BufferedReader(hashing, _BLOCK), compressed)
         self.sha256 = hashing.digest.hexdigest()
 
+    def chunks(self, size: int, skip: int = 0) -> Iterator[Sequence[Record]]:
+        """The records ``size`` at a time, after the first ``skip`` (done before an interruption).
+
+        JSONL comes as :class:`LineChunk`, lines a worker parses together; other sources as
+        lists of records.
+        """
+        if self._items is not None or self.target.format != "jsonl":
+            records = itertools.islice(iter(self), skip, None)
+            while chunk := list(itertools.islice(records, size)):
+                yield chunk
+            return
+        if self.target.path is not None:
+            with _open_input(self.target.path) as raw:
+                yield from self._line_chunks(raw, self.target.gzip, size, skip)
+            return
+        stdin = sys.stdin.buffer
+        compressed = isinstance(stdin, io.BufferedReader) and stdin.peek(2)[:2] == _GZIP_MAGIC
+        hashing = _Hashing(stdin)
+        yield from self._line_chunks(io.BufferedReader(hashing, _BLOCK), compressed, size, skip)
+        self.sha256 = hashing.digest.hexdigest()
+
+    def _line_chunks(self, raw: IO[bytes], compressed: bool, size: int, skip: int) -> Iterator[LineChunk]:
+        stream = _maybe_gunzip(raw, compressed)
+        try:
+            yield from _jsonl_chunks(stream, self.limits.max_bytes, size, skip)
+        except (gzip.BadGzipFile, EOFError) as error:
+            raise InputError(f"{self.name}: not a readable gzip file ({error})") from None
+
     def _records(self, raw: IO[bytes], compressed: bool) -> Iterator[Record]:
         fmt = self.target.format
         if fmt == "parquet":
@@ -315,6 +344,68 @@ def _jsonl_records(stream: IO[bytes], limit: int) -> Iterator[Record]:
             yield _overlong(number, line_number, line, limit)
         else:
             yield Record(number, line_number, line.rstrip(b"\r\n"))  # the limit is on the line, not its end
+
+
+class LineChunk(Sequence[Record]):
+    """A chunk of JSONL records kept as their lines: a worker parses them together
+    (``_jsonl_columns``) and makes a :class:`Record` only of a line it must look at alone."""
+
+    __slots__ = ("lines", "numbers", "payloads", "special")
+
+    def __init__(self) -> None:
+        self.numbers: list[int] = []  # record numbers, 1-based
+        self.lines: list[int] = []  # physical line numbers
+        self.payloads: list[bytes] = []  # each line without its end (empty for a special one)
+        self.special: dict[int, Record] = {}  # position -> a record already known bad (over-long)
+
+    def add(self, number: int, line: int, payload: bytes) -> None:
+        self.numbers.append(number)
+        self.lines.append(line)
+        self.payloads.append(payload)
+
+    def add_record(self, record: Record) -> None:
+        self.special[len(self.numbers)] = record
+        self.add(record.number, record.line, b"")
+
+    def __len__(self) -> int:
+        return len(self.numbers)
+
+    @overload
+    def __getitem__(self, index: int) -> Record: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Record]: ...
+
+    def __getitem__(self, index: int | slice) -> Record | list[Record]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        special = self.special.get(index)
+        if special is not None:
+            return special
+        return Record(self.numbers[index], self.lines[index], self.payloads[index])
+
+
+def _jsonl_chunks(stream: IO[bytes], limit: int, size: int, skip: int) -> Iterator[LineChunk]:
+    """The records of :func:`_jsonl_records`, ``size`` at a time, after the first ``skip``."""
+    number = 0
+    chunk = LineChunk()
+    for line_number, line in enumerate(_bounded_lines(stream, limit), 1):
+        if not _is_record(line):
+            continue
+        number += 1
+        if number <= skip:
+            continue
+        if isinstance(line, _Overlong):
+            chunk.add_record(_overlong(number, line_number, line, limit))
+        else:
+            chunk.add(number, line_number, line.rstrip(b"\r\n"))
+        if len(chunk) == size:
+            yield chunk
+            chunk = LineChunk()
+    if len(chunk):
+        yield chunk
 
 
 def _canonical(item: Any) -> bytes:
@@ -555,6 +646,10 @@ def _json_line(row: Mapping[str, Any]) -> bytes:
     return json.dumps(row, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
 
 
+def _result_rows(items: Sequence[Result] | ItemBlock, with_text: bool) -> Iterable[Mapping[str, Any]]:
+    return items.rows() if isinstance(items, ItemBlock) else (r.to_row(with_text) for r in items)
+
+
 def result_sink(target: Target, with_text: bool, resume_from: Mapping[str, int] | None = None) -> Sink:
     """A sink for Result rows in the target's format."""
     if target.format == "parquet":
@@ -568,14 +663,14 @@ def result_sink(target: Target, with_text: bool, resume_from: Mapping[str, int] 
 
         return _ByteSink(
             target.path,
-            lambda rows: _csv.encode_results(rows, with_text),
+            lambda rows: _csv.encode_results(rows.results() if isinstance(rows, ItemBlock) else rows, with_text),
             header=_csv.results_header(with_text),
             compressed=target.gzip,
             resume_from=resume_from,
         )
     return _ByteSink(
         target.path,
-        lambda rows: b"".join(_json_line(r.to_row(with_text)) for r in rows),
+        lambda rows: b"".join(_json_line(r) for r in _result_rows(rows, with_text)),
         compressed=target.gzip,
         resume_from=resume_from,
     )

@@ -23,10 +23,11 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ..engine import Engine
+from ..engine._verdicts import Verdict, column_verdicts, columnar_of, resolve_columns
 from ..errors import BatchError, InputError, Problem, ScenarioError
 from ..limits import DEFAULT_INPUT_LIMITS, InputLimits
 from ..model import Scenario
-from ._io import LineFaultError, Record, parse_line
+from ._io import LineChunk, LineFaultError, Record, parse_line
 from ._results import Rejected, Result
 
 __all__ = ["ChunkOutcome", "WorkerConfig", "executor", "explain_record", "process_chunk"]
@@ -52,7 +53,7 @@ class ChunkOutcome:
     rulebook: str
     pid: int
     engines_built: int
-    items: list[Result | Rejected]
+    items: Sequence[Result | Rejected]
 
 
 _engines: dict[tuple[tuple[str, ...] | None, str | None, InputLimits, str], Engine] = {}
@@ -149,26 +150,96 @@ def explain_record(engine: Engine, record: Record, text: bool) -> Result | Rejec
     return Result.from_guidance(record.number, guidance, guidance.to_text() if text else None)
 
 
-def explain_records(engine: Engine, records: Sequence[Record]) -> list[Result | Rejected]:
-    """Explain a chunk at once: every record validated as one, then the valid ones evaluated
-    together (on the columnar backend, as arrays); the same items as :func:`explain_record`."""
-    items: list[Result | Rejected | None] = []
-    valid: list[tuple[int, Record, Scenario]] = []
-    for record in records:
+def explain_records(engine: Engine, records: Sequence[Record]) -> Sequence[Result | Rejected]:
+    """Explain a chunk at once: the same items as :func:`explain_record` gives one by one.
+
+    On the columnar backend, JSONL lines go straight into columns where they can
+    (``_jsonl_columns``) and come back as one table (``_blocks``); the other records go
+    through the Scenario model, and every valid scenario is then evaluated together.
+    """
+    fast = _fast_lines(engine, records)
+    if fast is None:
+        return _one_by_one(engine, records, range(len(records)))
+    from . import _blocks
+
+    lines, parsed = fast
+    taken = {lines[row] for row in parsed.rows.tolist()}
+    others = _one_by_one(engine, records, [i for i in range(len(records)) if i not in taken])
+    numbers = [
+        records.numbers[lines[row]] if isinstance(records, LineChunk) else records[lines[row]].number
+        for row in parsed.rows.tolist()
+    ]
+    resolved = resolve_columns(engine, parsed.columns)
+    if resolved is None:  # packs: the safety floor merges verdicts, one scenario at a time
+        verdicts = column_verdicts(engine, parsed.columns, parsed.signals)
+        results = [_result(parsed, k, n, v) for k, (n, v) in enumerate(zip(numbers, verdicts, strict=True))]
+        return sorted([*results, *others], key=lambda item: item.record)
+    table = _blocks.result_table(columnar_of(engine), parsed, resolved, numbers)
+    extra = [item for item in others if isinstance(item, Result)]
+    rejected = [item for item in others if isinstance(item, Rejected)]
+    return _blocks.ColumnarItems(table, numbers, extra, rejected)
+
+
+def _one_by_one(engine: Engine, records: Sequence[Record], positions: Sequence[int]) -> list[Result | Rejected]:
+    """The records at ``positions`` through the Scenario model, the valid ones evaluated together."""
+    items: list[Result | Rejected] = []
+    valid: list[tuple[Record, Scenario]] = []
+    for at in positions:
+        record = records[at]
         checked = validate_record(engine, record)
         if isinstance(checked, Rejected):
             items.append(checked)
         else:
-            valid.append((len(items), record, checked))
-            items.append(None)
-    for (at, record, scenario), verdict in zip(valid, engine.verdicts([s for _, _, s in valid]), strict=True):
-        items[at] = Result.from_verdict(record.number, scenario, verdict)
-    return [item for item in items if item is not None]
+            valid.append((record, checked))
+    verdicts = engine.verdicts([s for _, s in valid])
+    items.extend(Result.from_verdict(r.number, s, v) for (r, s), v in zip(valid, verdicts, strict=True))
+    return sorted(items, key=lambda item: item.record)
+
+
+def _fast_lines(engine: Engine, records: Sequence[Record]) -> tuple[list[int], Any] | None:
+    """The positions of the JSONL lines and what ``_jsonl_columns`` made of them, when it may run."""
+    if engine.backend != "columnar":
+        return None
+    try:
+        from . import _jsonl_columns
+    except ImportError:  # no pyarrow: every record goes through the Scenario model
+        return None
+    if not _jsonl_columns.usable(engine.limits):
+        return None
+    if isinstance(records, LineChunk):
+        lines = [i for i in range(len(records)) if i not in records.special]
+        payloads = [records.payloads[i] for i in lines]
+    else:
+        lines = [i for i, r in enumerate(records) if r.problem is None and isinstance(r.payload, bytes)]
+        payloads = [records[i].payload for i in lines]
+    if not lines:
+        return None
+    return lines, _jsonl_columns.parse_lines(payloads, columnar_of(engine).signal_index)
+
+
+def _number(records: Sequence[Record], at: int) -> int:
+    return records.numbers[at] if isinstance(records, LineChunk) else records[at].number
+
+
+def _result(parsed: Any, k: int, number: int, verdict: Verdict) -> Result:
+    return Result(
+        record=number,
+        scenario_id=parsed.ids[k] or f"s{number}",
+        setting=parsed.settings[k],
+        sessions=parsed.sessions[k],
+        observations=int(parsed.columns.counts[k]),
+        signals=parsed.signals[k],
+        level=verdict.level,
+        findings=verdict.findings,
+        superseded=verdict.superseded,
+        categories=verdict.categories,
+    )
 
 
 def process_chunk(config: WorkerConfig, records: Sequence[Record]) -> ChunkOutcome:
     """The task every worker runs: explain a chunk of records in order."""
     engine = engine_for(config)
+    items: Sequence[Result | Rejected]
     if config.text:  # the words need the whole guidance, one scenario at a time
         items = [explain_record(engine, record, config.text) for record in records]
     else:
@@ -233,6 +304,11 @@ def _ordered(
             future.cancel()
 
 
+def _portable(chunk: Sequence[Record]) -> Sequence[Record]:
+    """The chunk as it travels to a worker: a LineChunk as it is, else a list."""
+    return chunk if isinstance(chunk, LineChunk) else list(chunk)
+
+
 class Serial:
     """Everything in this process: no start-up cost, one core."""
 
@@ -265,7 +341,7 @@ class Processes:
         )
 
     def _submit(self, chunk: Sequence[Record]) -> Future[ChunkOutcome]:
-        return self._pool.submit(process_chunk, self.config, list(chunk))
+        return self._pool.submit(process_chunk, self.config, _portable(chunk))
 
     def map(self, chunks: Iterable[Sequence[Record]]) -> Iterator[ChunkOutcome]:
         try:
@@ -311,7 +387,7 @@ class Dask:
         self.workers = max(1, len(self._client.scheduler_info().get("workers", {})))
 
     def _submit(self, chunk: Sequence[Record]) -> Any:
-        return self._client.submit(process_chunk, self.config, list(chunk), pure=False)
+        return self._client.submit(process_chunk, self.config, _portable(chunk), pure=False)
 
     def map(self, chunks: Iterable[Sequence[Record]]) -> Iterator[ChunkOutcome]:
         yield from _ordered(self._submit, chunks, self.workers * _IN_FLIGHT_PER_WORKER)

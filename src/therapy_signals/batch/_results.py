@@ -6,6 +6,8 @@ cheaply between processes and write to any file format without conversion.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -14,7 +16,7 @@ from ..engine import Verdict
 from ..errors import Problem
 from ..model import Guidance, Level, Scenario
 
-__all__ = ["LIST_COLUMNS", "RESULT_COLUMNS", "Rejected", "Result"]
+__all__ = ["LIST_COLUMNS", "RESULT_COLUMNS", "ItemBlock", "Rejected", "Result"]
 
 RESULT_COLUMNS = (
     "scenario_id",
@@ -164,3 +166,28 @@ class Rejected:
             problems=tuple(Problem(p["where"], p["message"]) for p in problems),
             input=row.get("input"),
         )
+
+
+class ItemBlock(Sequence[Result | Rejected], ABC):
+    """A chunk's items kept as columns (see ``_blocks.ColumnarItems``): written and counted
+    without a Result object per row; iterating it makes them."""
+
+    rejected: list[Rejected]
+
+    @property
+    @abstractmethod
+    def result_count(self) -> int: ...
+
+    @abstractmethod
+    def levels(self) -> Counter[str]: ...
+
+    @abstractmethod
+    def table(self) -> Any:
+        """The results as one pyarrow Table, in input order."""
+
+    @abstractmethod
+    def rows(self) -> list[dict[str, Any]]:
+        """The results as :meth:`Result.to_row` gives them, in input order."""
+
+    def results(self) -> list[Result]:
+        return [item for item in self if isinstance(item, Result)]

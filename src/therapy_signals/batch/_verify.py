@@ -16,7 +16,7 @@ from typing import Any
 from ..engine import Engine
 from ..errors import BatchError
 from ._io import Record
-from ._parallel import WorkerConfig, build_engine, explain_records
+from ._parallel import WorkerConfig, build_engine, explain_record, explain_records
 from ._results import Rejected, Result
 
 __all__ = ["Verifier"]
@@ -58,15 +58,15 @@ class Verifier:
         engine = build_engine(
             lambda: Engine(rule_paths=paths, locale=config.locale, limits=config.limits, backend=self.other)
         )
-        records = [record for record, _ in self._sample]
-        again = explain_records(engine, records) if not config.text else None
-        if again is None:
-            from ._parallel import explain_record
-
+        sample = sorted(self._sample, key=lambda pair: pair[1].record)
+        records = [record for record, _ in sample]
+        if config.text:
             again = [explain_record(engine, record, True) for record in records]
+        else:
+            again = list(explain_records(engine, records))  # in record order, as the sample now is
         differing = [
             (mine, theirs)
-            for (_, mine), theirs in zip(self._sample, again, strict=True)
+            for (_, mine), theirs in zip(sample, again, strict=True)
             if not isinstance(theirs, Result) or dataclasses.astuple(theirs) != dataclasses.astuple(mine)
         ]
         summary = {"rows": len(self._sample), "backend": self.other, "seed": self.seed, "differences": len(differing)}

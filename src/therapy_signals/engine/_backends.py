@@ -16,7 +16,9 @@ from ._evaluate import count_distinct, evaluate
 from ._facts import EncodedScenario, to_fact
 
 if TYPE_CHECKING:
-    from ..rulebook import RuleBook
+    from collections.abc import Mapping
+
+    from ..rulebook import RuleBook, SignalDef
     from ._columnar import ColumnarBackend
 
 __all__ = ["BACKENDS", "BackendName", "Fires", "columnar_for", "fires_for"]
@@ -53,9 +55,9 @@ class ColumnarFires:
 
     name: BackendName = "columnar"
 
-    def __init__(self, book: RuleBook) -> None:
+    def __init__(self, book: RuleBook, signals: Mapping[str, SignalDef] | None = None) -> None:
         self.book = book
-        self.columnar = columnar_for(book)
+        self.columnar = columnar_for(book, signals)
 
     def fired(self, encoded: EncodedScenario) -> frozenset[str]:
         from ._columns import MAX_CITED, from_encoded
@@ -65,7 +67,7 @@ class ColumnarFires:
         return self.columnar.fired(from_encoded([encoded], self.columnar.signal_index))[0]
 
 
-def columnar_for(book: RuleBook) -> ColumnarBackend:
+def columnar_for(book: RuleBook, signals: Mapping[str, SignalDef] | None = None) -> ColumnarBackend:
     """The columnar backend over a rule base; it needs NumPy (the ``batch`` extra)."""
     try:
         from ._columnar import ColumnarBackend
@@ -74,13 +76,16 @@ def columnar_for(book: RuleBook) -> ColumnarBackend:
             f"the columnar backend needs NumPy ({error}): pip install 'therapy-signals[batch]', "
             "or use the durable backend (--engine durable)"
         ) from None
-    return ColumnarBackend(book)
+    return ColumnarBackend(book, signals)
 
 
-def fires_for(name: str, book: RuleBook) -> DurableFires | ColumnarFires:
-    """The backend called ``name``; ValueError names the choices."""
+def fires_for(
+    name: str, book: RuleBook, signals: Mapping[str, SignalDef] | None = None
+) -> DurableFires | ColumnarFires:
+    """The backend called ``name``, for scenarios of ``signals`` (default: the book's own);
+    ValueError names the choices."""
     if name == "durable":
         return DurableFires(book)
     if name == "columnar":
-        return ColumnarFires(book)
+        return ColumnarFires(book, signals)
     raise ValueError(f"unknown backend {name!r}; use one of {', '.join(BACKENDS)}")

@@ -19,7 +19,7 @@ evaluator is a tested property (tests/engine/test_columnar.py), not an assumptio
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,7 +28,7 @@ import numpy.typing as npt
 from .._fields import FieldSpec
 from ..conditions import All, AnyOf, Condition, Count, Match, Not, ScenarioTest, Test
 from ..model import Level
-from ..rulebook import Rule, RuleBook
+from ..rulebook import Rule, RuleBook, SignalDef
 from ._columns import Columns, code_of, domain
 from .resolve import rule_order
 
@@ -78,11 +78,13 @@ class _Batch:
 class ColumnarBackend:
     """A rule base compiled for evaluation over columns; build once, evaluate many batches."""
 
-    def __init__(self, book: RuleBook) -> None:
+    def __init__(self, book: RuleBook, signals: Mapping[str, SignalDef] | None = None) -> None:
+        # The safety floor runs the base's rules on scenarios of the packs' signals: ``signals``.
+        known = book.signals if signals is None else signals
         self.book = book
-        self.signals = sorted(book.signals)
+        self.signals = sorted(known)
         self.signal_index = {name: i for i, name in enumerate(self.signals)}
-        self._category = np.array([book.signals[s].category.value for s in self.signals], dtype=object)
+        self._category = np.array([known[s].category.value for s in self.signals], dtype=object)
         self.rules: tuple[Rule, ...] = tuple(sorted(book.rules.values(), key=rule_order))
         self.ids = tuple(rule.id for rule in self.rules)
         self.column = {rule_id: i for i, rule_id in enumerate(self.ids)}

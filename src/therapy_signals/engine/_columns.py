@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
@@ -69,7 +70,7 @@ class Columns:
     def size(self) -> int:
         return len(self.starts)
 
-    @property
+    @cached_property
     def counts(self) -> Ints:
         """Observations per scenario."""
         ends = np.append(self.starts[1:], len(self.signal))
@@ -79,7 +80,7 @@ class Columns:
         """The columns of some scenarios only, in the order given."""
         chosen = np.asarray(rows, dtype=np.int64)
         counts = self.counts[chosen]
-        starts = np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.int64)
+        starts = _starts(counts)
         index = np.repeat(self.starts[chosen] - starts, counts) + np.arange(counts.sum(), dtype=np.int64)
         return Columns(
             starts=starts,
@@ -92,6 +93,13 @@ class Columns:
         )
 
 
+def _starts(counts: Ints) -> Ints:
+    """Where each scenario's observations begin, from how many each has (none for no scenario)."""
+    starts: Ints = np.zeros(len(counts), dtype=np.int64)
+    np.cumsum(counts[:-1], out=starts[1:])
+    return starts
+
+
 def assemble(
     counts: Sequence[int] | Ints,
     signal: Sequence[int] | Ints,
@@ -101,7 +109,7 @@ def assemble(
 ) -> Columns:
     """Columns from per-observation codes in scenario order and per-scenario counts."""
     sizes = np.asarray(counts, dtype=np.int64)
-    starts = np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(np.int64) if len(sizes) else np.zeros(0, np.int64)
+    starts = _starts(sizes)
     total = int(sizes.sum())
     scenario = np.repeat(np.arange(len(sizes), dtype=np.int64), sizes)
     local = np.arange(total, dtype=np.int64) - np.repeat(starts, sizes)

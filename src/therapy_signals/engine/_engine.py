@@ -109,7 +109,7 @@ class Engine:
         self._categories = {name: s.category for name, s in self.rulebook.signals.items()}
         self._references = {rule.id: self._cite(rule) for rule in self.rulebook.rules.values()}
         # With packs, the base runs beside them for scenarios with a safety signal (_floor.py).
-        self._floor = SafetyFloor(self.rulebook.base, backend) if self.rulebook.packs else None
+        self._floor = SafetyFloor(self.rulebook.base, backend, self.rulebook.signals) if self.rulebook.packs else None
         if self.rulebook.packs:
             self._probe_packs()
 

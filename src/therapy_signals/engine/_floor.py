@@ -14,10 +14,11 @@ Engine's), and runs only for scenarios with a safety signal.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ..model import Category, Level, Scenario
-from ..rulebook import Rule, RuleBook
+from ..rulebook import Rule, RuleBook, SignalDef
 from ._backends import fires_for
 from ._facts import EncodedScenario
 from .resolve import Resolution, ordered, resolve
@@ -37,10 +38,13 @@ class FloorOutcome:
 class SafetyFloor:
     """The base rule base of a rule book with packs, ready to answer beside them."""
 
-    def __init__(self, base: RuleBook, backend: str = "durable") -> None:
+    def __init__(
+        self, base: RuleBook, backend: str = "durable", signals: Mapping[str, SignalDef] | None = None
+    ) -> None:
         self.book = base
         self.safety = frozenset(name for name, s in base.signals.items() if s.category is Category.safety)
-        self._fires = fires_for(backend, base)
+        # The scenarios are the packs' (``signals``): a pack's own signal keeps its category here.
+        self._fires = fires_for(backend, base, signals)
 
     def applies(self, scenario: Scenario) -> bool:
         return any(o.signal in self.safety for o in scenario.observations)

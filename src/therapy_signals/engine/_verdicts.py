@@ -8,18 +8,19 @@ the two to it on generated scenarios and packs).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..model import Level, Scenario
+from ..model import Category, Level, Scenario
 from ..rulebook import Rule, RuleBook
 from ._facts import encode
 from .resolve import Resolution, resolve, rule_order
 
 if TYPE_CHECKING:
     from ._backends import Fires
-    from ._columnar import ColumnarBackend
+    from ._columnar import ColumnarBackend, Resolved
+    from ._columns import Columns
     from ._engine import Engine
     from ._floor import SafetyFloor
 
@@ -54,46 +55,82 @@ def of_resolution(resolution: Resolution) -> Verdict:
 
 def verdicts(engine: Engine, scenarios: Sequence[Scenario]) -> list[Verdict]:
     """Each scenario's verdict, in order; the scenarios are valid for the engine's rule base."""
-    found = _verdicts(engine.rulebook, engine._fires, scenarios)
+    categories = engine._categories
+    found = _verdicts(engine.rulebook, engine._fires, scenarios, categories)
     if engine._floor is not None:
-        _raise_to_floor(engine.rulebook, engine._floor, scenarios, found)
+        _raise_to_floor(engine.rulebook, engine._floor, scenarios, found, categories)
     return found
 
 
-def _verdicts(book: RuleBook, fires: Fires, scenarios: Sequence[Scenario]) -> list[Verdict]:
+def _verdicts(
+    book: RuleBook, fires: Fires, scenarios: Sequence[Scenario], categories: Mapping[str, Category]
+) -> list[Verdict]:
     columnar: ColumnarBackend | None = getattr(fires, "columnar", None)
     if columnar is None:
-        return [_one(book, fires, scenario) for scenario in scenarios]
-    from ._columns import MAX_CITED
+        return [_one(book, fires, scenario, categories) for scenario in scenarios]
+    from ._columns import MAX_CITED, from_scenarios
 
     small = [i for i, s in enumerate(scenarios) if len(s.observations) <= MAX_CITED]
-    found = dict(zip(small, _on_columns(columnar, [scenarios[i] for i in small]), strict=True))
+    columns = from_scenarios([scenarios[i] for i in small], columnar.signal_index)
+    found = dict(zip(small, _on_columns(columnar, columns), strict=True))
     # More observations than a word holds: the Python evaluator, which the columns agree with.
-    return [found[i] if i in found else _one(book, fires, s) for i, s in enumerate(scenarios)]
+    return [found[i] if i in found else _one(book, fires, s, categories) for i, s in enumerate(scenarios)]
 
 
-def _one(book: RuleBook, fires: Fires, scenario: Scenario) -> Verdict:
-    encoded = encode(scenario, {name: s.category for name, s in book.signals.items()})
+def _one(book: RuleBook, fires: Fires, scenario: Scenario, categories: Mapping[str, Category]) -> Verdict:
+    encoded = encode(scenario, categories)
     return of_resolution(resolve(book, encoded, fires.fired(encoded)))
 
 
-def _on_columns(columnar: ColumnarBackend, scenarios: Sequence[Scenario]) -> list[Verdict]:
+def column_verdicts(engine: Engine, columns: Columns, signals: Sequence[Sequence[str]]) -> list[Verdict]:
+    """:func:`verdicts` for scenarios already in columns (each scenario's ``signals`` given);
+    the engine's backend is columnar."""
+    found = _on_columns(columnar_of(engine), columns)
+    floor = engine._floor
+    if floor is not None:
+        at = [i for i, names in enumerate(signals) if not floor.safety.isdisjoint(names)]
+        base = _on_columns(_columnar(floor._fires), columns.take(at))
+        _merge_floor(engine.rulebook, floor, at, base, found)
+    return found
+
+
+def resolve_columns(engine: Engine, columns: Columns) -> Resolved | None:
+    """Evaluate and resolve columns on arrays; None when packs' floor must merge verdicts
+    (then use :func:`column_verdicts`)."""
+    if engine._floor is not None:
+        return None
+    columnar = columnar_of(engine)
+    return columnar.resolve(columnar.evaluate(columns))
+
+
+def columnar_of(engine: Engine) -> ColumnarBackend:
+    """The engine's columnar backend (its signal index codes the columns it reads)."""
+    return _columnar(engine._fires)
+
+
+def _columnar(fires: Fires) -> ColumnarBackend:
+    columnar: ColumnarBackend | None = getattr(fires, "columnar", None)
+    if columnar is None:
+        raise ValueError("this Engine runs on durable_rules; build it with backend='columnar'")
+    return columnar
+
+
+def _on_columns(columnar: ColumnarBackend, columns: Columns) -> list[Verdict]:
     import numpy as np
 
-    from ._columns import from_scenarios
-
-    if not scenarios:
+    size = columns.size
+    if not size:
         return []
-    resolved = columnar.resolve(columnar.evaluate(from_scenarios(scenarios, columnar.signal_index)))
+    resolved = columnar.resolve(columnar.evaluate(columns))
     ids = np.array(columnar.ids, dtype=object)
     categories = np.array([r.category.value for r in columnar.rules], dtype=object)
     kept_rows, kept_cols = np.nonzero(resolved.kept.T)
     gave_rows, gave_cols = np.nonzero(resolved.gave.T)
-    kept_at = np.searchsorted(kept_rows, np.arange(len(scenarios) + 1))
-    gave_at = np.searchsorted(gave_rows, np.arange(len(scenarios) + 1))
+    kept_at = np.searchsorted(kept_rows, np.arange(size + 1))
+    gave_at = np.searchsorted(gave_rows, np.arange(size + 1))
     levels = [_BY_RANK[int(rank)] for rank in resolved.level]
     out = []
-    for row in range(len(scenarios)):
+    for row in range(size):
         cols = kept_cols[kept_at[row] : kept_at[row + 1]]
         out.append(
             Verdict(
@@ -106,11 +143,23 @@ def _on_columns(columnar: ColumnarBackend, scenarios: Sequence[Scenario]) -> lis
     return out
 
 
-def _raise_to_floor(book: RuleBook, floor: SafetyFloor, scenarios: Sequence[Scenario], found: list[Verdict]) -> None:
+def _raise_to_floor(
+    book: RuleBook,
+    floor: SafetyFloor,
+    scenarios: Sequence[Scenario],
+    found: list[Verdict],
+    categories: Mapping[str, Category],
+) -> None:
     """The safety floor (_floor.py) on verdicts: what the base says above the packs' answer is
     added in place of the packs' own findings of the same ids."""
     at = [i for i, s in enumerate(scenarios) if floor.applies(s)]
-    base = _verdicts(floor.book, floor._fires, [scenarios[i] for i in at])
+    base = _verdicts(floor.book, floor._fires, [scenarios[i] for i in at], categories)
+    _merge_floor(book, floor, at, base, found)
+
+
+def _merge_floor(
+    book: RuleBook, floor: SafetyFloor, at: Sequence[int], base: Sequence[Verdict], found: list[Verdict]
+) -> None:
     for i, below in zip(at, base, strict=True):
         mine = found[i]
         if below.level <= mine.level:

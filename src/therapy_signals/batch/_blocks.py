@@ -1,0 +1,128 @@
+"""A chunk's results as one Arrow table, made from the columnar backend's arrays without a
+Python object per row; the rows are those :meth:`Result.to_row` gives, in the same types.
+
+:class:`ColumnarItems` is what such a chunk hands back: it writes as a table, counts as
+columns, and only becomes :class:`Result` and :class:`Rejected` objects when someone iterates
+it (a Python caller of ``run_batch``, ``--fail-fast``, ``--verify``).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from typing import Any, overload
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa  # type: ignore[import-untyped]
+
+from ..engine._columnar import ColumnarBackend, Resolved
+from ..model import Level
+from ._arrow import result_schema
+from ._jsonl_columns import Parsed
+from ._results import ItemBlock, Rejected, Result
+
+__all__ = ["ColumnarItems", "result_table"]
+
+Ints = npt.NDArray[np.int64]
+_LEVELS = pa.array([level.value for level in sorted(Level, key=lambda level: level.rank)], pa.string())
+_CATEGORY_CODES = 8
+
+
+def _lists(rows: Ints, values: Any, size: int) -> Any:
+    """A list<string> column: ``values[k]`` belongs to row ``rows[k]`` (rows ascending)."""
+    offsets = np.searchsorted(rows, np.arange(size + 1)).astype(np.int32)
+    return pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), values)
+
+
+def result_table(columnar: ColumnarBackend, parsed: Parsed, resolved: Resolved, numbers: Sequence[int]) -> Any:
+    """The results rows of the scenarios in ``parsed`` (record ``numbers``), as a table."""
+    size = parsed.columns.size
+    ids = [ident if ident is not None else f"s{number}" for ident, number in zip(parsed.ids, numbers, strict=True)]
+    columns = parsed.columns
+    pairs = np.unique(columns.scenario * len(columnar.signals) + columns.signal)
+    names = pa.array(columnar.signals, pa.string())
+    signals = _lists(pairs // len(columnar.signals), names.take(pa.array(pairs % len(columnar.signals))), size)
+    ids_array = pa.array(columnar.ids, pa.string())
+    kept_rows, kept_cols = np.nonzero(resolved.kept.T)
+    gave_rows, gave_cols = np.nonzero(resolved.gave.T)
+    ranks = np.array([level.rank for level in sorted(Level, key=lambda level: level.rank)])
+    level_index = np.searchsorted(ranks, resolved.level)
+    category_names = sorted({rule.category.value for rule in columnar.rules})
+    code = np.array([category_names.index(rule.category.value) for rule in columnar.rules], dtype=np.int64)
+    found = code[kept_cols]
+    # The first finding of each category in a row, kept in the findings' order.
+    _, first = np.unique(kept_rows * _CATEGORY_CODES + found, return_index=True)
+    first.sort()
+    categories = _lists(kept_rows[first], pa.array(category_names, pa.string()).take(pa.array(found[first])), size)
+    arrays = [
+        pa.array(ids, pa.string()),
+        pa.array(parsed.settings, pa.string()),
+        pa.array(parsed.sessions, pa.int32()),
+        pa.array(columns.counts, pa.int32()),
+        signals,
+        _LEVELS.take(pa.array(level_index)),
+        _lists(kept_rows, ids_array.take(pa.array(kept_cols)), size),
+        _lists(gave_rows, ids_array.take(pa.array(gave_cols)), size),
+        categories,
+    ]
+    return pa.Table.from_arrays(arrays, schema=result_schema(False))
+
+
+class ColumnarItems(ItemBlock):
+    """A chunk's items in input order: the rows of ``table`` (records ``numbers``), any
+    ``extra`` results made one by one, and the rejected records."""
+
+    def __init__(
+        self, table: Any, numbers: Sequence[int], extra: Sequence[Result], rejected: Sequence[Rejected]
+    ) -> None:
+        self._table = table
+        self._numbers = list(numbers)
+        self.extra = list(extra)
+        self.rejected = list(rejected)
+        self._items: list[Result | Rejected] | None = None
+
+    @property
+    def result_count(self) -> int:
+        return len(self._numbers) + len(self.extra)
+
+    def levels(self) -> Counter[str]:
+        counted: Counter[str] = Counter(self._table.column("level").to_pylist())
+        counted.update(r.level.value for r in self.extra)
+        return counted
+
+    def table(self) -> Any:
+        """Every result of the chunk as one table, in input order."""
+        if not self.extra:
+            return self._table
+        rows = pa.Table.from_pylist([r.to_row() for r in self.extra], result_schema(False))
+        numbers = np.array(self._numbers + [r.record for r in self.extra])
+        merged = pa.concat_tables([self._table, rows])
+        return merged.take(pa.array(np.argsort(numbers, kind="stable"))).combine_chunks()
+
+    def rows(self) -> list[dict[str, Any]]:
+        """The result rows as :meth:`Result.to_row` gives them, in input order."""
+        return self.table().to_pylist()  # type: ignore[no-any-return]
+
+    def _all(self) -> list[Result | Rejected]:
+        if self._items is None:
+            numbers = sorted(self._numbers + [r.record for r in self.extra])
+            results = [Result.from_row(row, number) for row, number in zip(self.rows(), numbers, strict=True)]
+            merged: list[Result | Rejected] = [*results, *self.rejected]
+            self._items = sorted(merged, key=lambda item: item.record)
+        return self._items
+
+    def __len__(self) -> int:
+        return self.result_count + len(self.rejected)
+
+    def __iter__(self) -> Iterator[Result | Rejected]:
+        return iter(self._all())
+
+    @overload
+    def __getitem__(self, index: int) -> Result | Rejected: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Result | Rejected]: ...
+
+    def __getitem__(self, index: int | slice) -> Result | Rejected | list[Result | Rejected]:
+        return self._all()[index]

@@ -1,0 +1,263 @@
+"""JSONL lines straight into columns: pyarrow parses a chunk's lines against the scenario
+schema, and the Scenario model's rules are checked on the columns (decision 0023).
+
+This is a fast path, never a second judge. A line is taken here only when everything the
+strict path (``_json`` then Pydantic) would check holds on it:
+
+* pyarrow refuses, for the whole block, a key given twice, a field the schema does not have,
+  a value of another JSON type (``"7"`` or ``7.0`` for a whole number, ``1`` for true),
+  ``NaN``, a control character in a string and text that is not UTF-8;
+* the columns are then checked for what a type cannot say: known words and signals, ranges,
+  lengths, 1 to 64 observations, ``response`` with ``raised: false``, two identical
+  observations, and ``setting: null`` (which Pydantic refuses but a column cannot tell
+  from a setting left out).
+
+Everything else goes the strict way, record by record, and gets its exact message there: a
+block pyarrow refuses is split in halves until the lines it refuses are alone, and a line
+with an escape (a backslash) always goes the strict way, since its text decides what the
+string is. tests/batch/test_fast_input.py fuzzes lines to hold the two paths to agreement.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa  # type: ignore[import-untyped]
+import pyarrow.compute as pc  # type: ignore[import-untyped]
+import pyarrow.json as pj  # type: ignore[import-untyped]
+
+from .._fields import NUMBER_UNKNOWN, OBSERVATION_FIELDS, SCENARIO_FIELDS
+from ..engine._columns import MAX_CITED, Columns, assemble
+from ..limits import InputLimits
+from ..model import MAX_OBSERVATIONS, Observation
+
+__all__ = ["Parsed", "parse_lines"]
+
+Bools = npt.NDArray[np.bool_]
+Ints = npt.NDArray[np.int64]
+
+_SCHEMA_DEPTH = 3  # an object, its observations array, an observation
+_MOST_DIGITS = 5  # the longest number a valid scenario holds (sessions up to 10000)
+_TEXT = ("id", "signal", "note")
+
+
+def _observation_type() -> Any:
+    fields = []
+    for name in Observation.model_fields:
+        spec = OBSERVATION_FIELDS.get(name)
+        kind = pa.string()
+        if spec is not None and spec.kind == "bool":
+            kind = pa.bool_()
+        elif spec is not None and spec.kind == "number":
+            kind = pa.int64()
+        fields.append(pa.field(name, kind))
+    return pa.struct(fields)
+
+
+_SCHEMA = pa.schema(
+    [
+        pa.field("id", pa.string()),
+        pa.field("setting", pa.string()),
+        pa.field("sessions", pa.int64()),
+        pa.field("observations", pa.list_(_observation_type())),
+    ]
+)
+_OPTIONS = pj.ParseOptions(explicit_schema=_SCHEMA, unexpected_field_behavior="error")
+_READ = pj.ReadOptions(use_threads=False, block_size=1 << 26)
+
+
+def usable(limits: InputLimits) -> bool:
+    """Whether limits this tight could refuse a valid scenario, which only the strict path checks."""
+    return limits.max_depth >= _SCHEMA_DEPTH and limits.max_digits >= _MOST_DIGITS
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """The lines that passed, as columns, and the positions of those that go the strict way."""
+
+    rows: Ints  # positions, among the lines given, of the scenarios in ``columns``
+    columns: Columns
+    ids: list[str | None]
+    settings: list[str]
+    sessions: list[int | None]
+    signals: list[tuple[str, ...]]  # each scenario's distinct signals, sorted
+    strict: Ints  # positions of the lines for the strict path
+
+
+def parse_lines(lines: Sequence[bytes], signals: dict[str, int]) -> Parsed:
+    """Parse and check ``lines`` (JSONL records without their line ends)."""
+    # A backslash is an escape, whose text decides the string; and pyarrow lets some bytes that
+    # are not UTF-8 through, so a line that is not ASCII is decoded here first.
+    simple = [i for i, line in enumerate(lines) if b"\\" not in line and (line.isascii() or _is_utf8(line))]
+    tables: list[tuple[Ints, Any]] = []
+    refused: list[int] = []
+    _parse(lines, np.asarray(simple, dtype=np.int64), tables, refused)
+    taken = set(simple)
+    refused.extend(i for i in range(len(lines)) if i not in taken)
+    if not tables:
+        return _empty(np.asarray(sorted(refused), dtype=np.int64))
+    rows = np.concatenate([r for r, _ in tables])
+    table = pa.concat_tables([t for _, t in tables])
+    checked = _Checked(table, [lines[i] for i in rows], signals)
+    good = checked.good
+    refused.extend(int(i) for i in rows[~good])
+    kept = np.flatnonzero(good)
+    return Parsed(
+        rows=rows[kept],
+        columns=checked.columns.take(kept),
+        ids=[checked.ids[i] for i in kept],
+        settings=[checked.settings[i] for i in kept],
+        sessions=[checked.sessions[i] for i in kept],
+        signals=checked.signal_sets(kept),
+        strict=np.asarray(sorted(refused), dtype=np.int64),
+    )
+
+
+def _is_utf8(line: bytes) -> bool:
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _parse(lines: Sequence[bytes], rows: Ints, tables: list[tuple[Ints, Any]], refused: list[int]) -> None:
+    """pyarrow over the lines at ``rows``; a block it refuses is split until the bad lines are alone."""
+    if len(rows) == 0:
+        return
+    try:
+        table = pj.read_json(io.BytesIO(b"\n".join(lines[i] for i in rows)), read_options=_READ, parse_options=_OPTIONS)
+    except Exception:
+        table = None
+    if table is not None and table.num_rows == len(rows):
+        tables.append((rows, table))
+        return
+    if len(rows) == 1:  # refused, or two objects on one line: the strict path says what is wrong
+        refused.append(int(rows[0]))
+        return
+    half = len(rows) // 2
+    _parse(lines, rows[:half], tables, refused)
+    _parse(lines, rows[half:], tables, refused)
+
+
+class _Checked:
+    """The Scenario model's checks on a table of parsed lines; ``good`` marks the rows that pass."""
+
+    def __init__(self, table: Any, lines: Sequence[bytes], signals: dict[str, int]) -> None:
+        self.size = table.num_rows
+        self.good = np.ones(self.size, dtype=bool)
+        observations = table.column("observations").combine_chunks()
+        self._scenario_fields(table, lines)
+        counts = _filled(pc.list_value_length(observations), 0)
+        self.good &= ~np.asarray(observations.is_null()) & (counts >= 1) & (counts <= min(MAX_OBSERVATIONS, MAX_CITED))
+        flat = pc.list_flatten(observations)  # the observations of every row, in order
+        owner = np.repeat(np.arange(self.size), counts)
+        bad = self._observation_fields(flat, signals)
+        bad |= np.asarray(flat.is_null())
+        self.good[owner[bad]] = False
+        self._no_twins(owner)
+        self.counts = counts
+        self.columns = assemble(counts, self._signal, self._codes, self._setting, self._sessions)
+
+    def _scenario_fields(self, table: Any, lines: Sequence[bytes]) -> None:
+        ident = table.column("id").combine_chunks()
+        length = _filled(pc.utf8_length(ident), 1)
+        self.good &= (length >= 1) & (length <= 200)
+        self.ids = ident.to_pylist()
+        setting = table.column("setting").combine_chunks()
+        spec = SCENARIO_FIELDS["setting"]
+        code = pc.index_in(setting, value_set=pa.array(spec.values))
+        missing = np.asarray(setting.is_null())
+        # null and left out are one in a column, but Pydantic refuses setting: null
+        for row in np.flatnonzero(missing).tolist():
+            if b'"setting"' in lines[row]:
+                self.good[row] = False
+        self.good &= missing | ~np.asarray(code.is_null())
+        default = spec.values.index("individual")
+        self._setting = _filled(code, default) + 1
+        self.settings = [spec.values[i] for i in self._setting - 1]
+        sessions = table.column("sessions").combine_chunks()
+        low, high = SCENARIO_FIELDS["sessions"].low, SCENARIO_FIELDS["sessions"].high
+        values = _filled(sessions, NUMBER_UNKNOWN)
+        given = ~np.asarray(sessions.is_null())
+        self.good &= ~given | ((values >= low) & (values <= high))
+        self._sessions = values
+        self.sessions = sessions.to_pylist()
+
+    def _observation_fields(self, flat: Any, signals: dict[str, int]) -> Bools:
+        bad = np.zeros(len(flat), dtype=bool)
+        signal = pc.struct_field(flat, "signal")
+        names = sorted(signals, key=signals.__getitem__)
+        index = pc.index_in(signal, value_set=pa.array(names, pa.string()))
+        bad |= np.asarray(index.is_null())  # unknown, empty, too long or not given
+        self._signal = _filled(index, 0)
+        self._names = np.array(names, dtype=object)
+        self._codes: dict[str, Ints] = {}
+        for name, spec in OBSERVATION_FIELDS.items():
+            column = pc.struct_field(flat, name)
+            given = ~np.asarray(column.is_null())
+            if spec.kind == "bool":
+                codes = np.where(given, np.where(_filled(column, False), 2, 1), 0)
+            elif spec.kind == "number":
+                codes = _filled(column, NUMBER_UNKNOWN)
+                bad |= given & ((codes < spec.low) | (codes > spec.high))
+            else:
+                found = pc.index_in(column, value_set=pa.array(spec.values))
+                bad |= given & np.asarray(found.is_null())
+                codes = _filled(found, -1) + 1
+            self._codes[name] = codes.astype(np.int64)
+        note = pc.struct_field(flat, "note")
+        bad |= _filled(pc.utf8_length(note), 0) > 2000
+        self._note = _filled(pc.dictionary_encode(note).indices, -1) + 1
+        raised, response = self._codes["raised"], self._codes["response"]
+        bad |= (response != 0) & (raised == 1)  # a response to something not raised
+        self._given_raised = raised.copy()
+        # The evaluators read "raised" as was_raised: a recorded response implies it.
+        self._codes["raised"] = np.where(response != 0, 2, raised)
+        return bad
+
+    def _no_twins(self, owner: Ints) -> None:
+        """Two identical observations in one scenario (Pydantic's own equality: as given)."""
+        if len(owner) == 0:
+            return
+        key = self._signal.astype(np.int64)
+        for name, bits in (
+            ("frequency", 3),
+            ("duration", 3),
+            ("impact", 3),
+            ("initiated_by", 3),
+            ("where", 3),
+            ("response", 3),
+        ):
+            key = key << bits | self._codes[name]
+        months = np.where(
+            self._codes["months_after_ending"] == NUMBER_UNKNOWN, 1201, self._codes["months_after_ending"]
+        )
+        key = (key << 2 | self._given_raised) << 11 | months
+        order = np.lexsort((self._note, key, owner))
+        same = (
+            (owner[order][1:] == owner[order][:-1])
+            & (key[order][1:] == key[order][:-1])
+            & (self._note[order][1:] == self._note[order][:-1])
+        )
+        self.good[owner[order][1:][same]] = False
+
+    def signal_sets(self, kept: Ints) -> list[tuple[str, ...]]:
+        starts = self.columns.starts
+        ends = starts + self.counts
+        names = self._names
+        return [tuple(sorted(set(names[self._signal[starts[i] : ends[i]]]))) for i in kept]
+
+
+def _filled(array: Any, value: Any) -> Any:
+    return np.asarray(pc.fill_null(array, value).to_numpy(zero_copy_only=False))
+
+
+def _empty(strict: Ints) -> Parsed:
+    columns = assemble([], [], {name: [] for name in OBSERVATION_FIELDS}, [], [])
+    return Parsed(np.zeros(0, dtype=np.int64), columns, [], [], [], [], strict)
