@@ -10,16 +10,25 @@ from .errors import Problem, RuleBookError
 ENV_VAR = "THERAPY_SIGNALS_RULES"
 
 
+def _candidates() -> tuple[Path, Path]:
+    here = Path(__file__).resolve().parent
+    return here / "_rules", here.parent.parent / "rules"
+
+
+def shipped_rules_dir() -> Path | None:
+    """The wheel's ``therapy_signals/_rules``, else a source checkout's ``rules/``, else None."""
+    return next((c for c in _candidates() if (c / "rulebook.yaml").is_file()), None)
+
+
 def default_rules_dir() -> Path:
     """``$THERAPY_SIGNALS_RULES``, else the wheel's ``therapy_signals/_rules``, else ``rules/``."""
     override = os.environ.get(ENV_VAR)
     if override:
         return Path(override)
-    here = Path(__file__).resolve().parent
-    candidates = (here / "_rules", here.parent.parent / "rules")
-    for candidate in candidates:
-        if (candidate / "rulebook.yaml").is_file():
-            return candidate
+    found = shipped_rules_dir()
+    if found is not None:
+        return found
+    candidates = _candidates()
     raise RuleBookError(
         [
             Problem(

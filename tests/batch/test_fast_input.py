@@ -159,14 +159,14 @@ def _strict(records: list[Record]) -> list[object]:
     return [explain_record(DURABLE, record, False) for record in records]
 
 
-@settings(max_examples=300)
+@settings(max_examples=150)
 @given(lines())
 def test_a_columnar_chunk_gives_what_the_strict_path_gives(given: list[bytes]) -> None:
     records = [Record(i + 1, i + 3, line) for i, line in enumerate(given)]
     assert list(explain_records(COLUMNAR, records)) == _strict(records)
 
 
-@settings(max_examples=100)
+@settings(max_examples=50)
 @given(lines())
 def test_a_line_chunk_gives_the_same(given: list[bytes]) -> None:
     chunk = LineChunk()

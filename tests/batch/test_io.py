@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import io
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ from hypothesis import strategies as st
 
 from therapy_signals import Engine, InputError, RuleBook, Scenario
 from therapy_signals.batch import read_results, read_scenarios, run_batch, write_scenarios
-from therapy_signals.batch._io import Target
+from therapy_signals.batch._io import Target, _jsonl_records, count_records
 from therapy_signals.strategies import scenarios
 
 from .conftest import FORMATS, simple_scenarios
@@ -144,3 +145,14 @@ def test_unknown_extensions_are_explained(name: str, message: str) -> None:
 def test_missing_input_is_an_input_error(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="no such file"):
         run_batch(tmp_path / "nope.jsonl")
+
+
+@given(
+    data=st.lists(st.sampled_from([b"\n", b"\r\n", b" ", b"\t", b"{}", b"x" * 7, b"\xff", b"\x0c"]), max_size=60),
+    block=st.integers(1, 9),
+    limit=st.integers(1, 12),
+)
+def test_counting_records_by_blocks_counts_what_the_reader_reads(data: list[bytes], block: int, limit: int) -> None:
+    text = b"".join(data)
+    read = sum(1 for _ in _jsonl_records(io.BytesIO(text), limit))
+    assert count_records(io.BytesIO(text), block) == read

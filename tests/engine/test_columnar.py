@@ -66,7 +66,7 @@ def _compiled(book: RuleBook) -> object | None:
         return None
 
 
-@settings(max_examples=200)
+@settings(max_examples=120)
 @given(st.data())
 def test_backends_agree_on_generated_rule_bases(data: st.DataObject) -> None:
     book = data.draw(rule_bases(), label="rule base")

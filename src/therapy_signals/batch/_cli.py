@@ -212,7 +212,7 @@ def batch_command(
         typer.Option(help="Run on dask.distributed: 'local' for a LocalCluster, or a scheduler address."),
     ] = None,
     text: Annotated[bool, typer.Option("--text", help="Add each guidance as plain text, in a 'text' column.")] = False,
-    chunk_size: Annotated[int, typer.Option(help="Scenarios per task and per checkpoint.", min=1)] = 1000,
+    chunk_size: Annotated[int, typer.Option(help="Scenarios per task and per checkpoint.", min=1)] = 5000,
     fail_fast: Annotated[bool, typer.Option("--fail-fast", help="Stop at the first invalid record.")] = False,
     resume: Annotated[bool, typer.Option("--resume", help="Continue the interrupted run into this output.")] = False,
     errors: Annotated[

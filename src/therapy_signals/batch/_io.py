@@ -204,7 +204,7 @@ class ScenarioSource:
         if self.target.format == "jsonl":
             with _maybe_gunzip(_open_input(path), self.target.gzip) as stream:
                 try:
-                    self.total = sum(1 for line in _bounded_lines(stream, self.limits.max_bytes) if _is_record(line))
+                    self.total = count_records(stream)
                 except (OSError, EOFError) as error:
                     raise InputError(f"{path}: not a readable gzip file ({error})") from None
         elif self.target.format == "parquet":
@@ -320,6 +320,21 @@ def _bounded_lines(stream: IO[bytes], limit: int) -> Iterator[bytes | _Overlong]
             yield line
 
 
+def count_records(stream: IO[bytes], block: int = _BLOCK) -> int:
+    """How many records :func:`_jsonl_records` yields from the stream (its lines that are not
+    blank), counted a block at a time: a line of any length costs no memory here."""
+    count = 0
+    pending = False  # whether the line not yet ended has a byte that is not whitespace
+    while data := stream.read(block):
+        parts = data.split(b"\n")
+        if len(parts) == 1:
+            pending = pending or bool(parts[0].strip())
+            continue
+        count += (pending or bool(parts[0].strip())) + sum(1 for part in parts[1:-1] if part.strip())
+        pending = bool(parts[-1].strip())
+    return count + pending
+
+
 def _is_record(line: bytes | _Overlong) -> bool:
     """Blank lines are layout, not records."""
     return not line.blank if isinstance(line, _Overlong) else bool(line.strip())
@@ -391,6 +406,7 @@ def _jsonl_chunks(stream: IO[bytes], limit: int, size: int, skip: int) -> Iterat
     """The records of :func:`_jsonl_records`, ``size`` at a time, after the first ``skip``."""
     number = 0
     chunk = LineChunk()
+    numbers, lines, payloads = chunk.numbers, chunk.lines, chunk.payloads
     for line_number, line in enumerate(_bounded_lines(stream, limit), 1):
         if not _is_record(line):
             continue
@@ -399,11 +415,14 @@ def _jsonl_chunks(stream: IO[bytes], limit: int, size: int, skip: int) -> Iterat
             continue
         if isinstance(line, _Overlong):
             chunk.add_record(_overlong(number, line_number, line, limit))
-        else:
-            chunk.add(number, line_number, line.rstrip(b"\r\n"))
-        if len(chunk) == size:
+        else:  # LineChunk.add, inlined: this loop runs once per line of the input
+            numbers.append(number)
+            lines.append(line_number)
+            payloads.append(line.rstrip(b"\r\n"))
+        if len(numbers) == size:
             yield chunk
             chunk = LineChunk()
+            numbers, lines, payloads = chunk.numbers, chunk.lines, chunk.payloads
     if len(chunk):
         yield chunk
 
