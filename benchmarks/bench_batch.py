@@ -18,7 +18,7 @@ start-up included. One-core runs are pinned with ``taskset -c 0``. In the same r
 
 Memory is the peak resident set size of the whole process tree (the command and its
 worker processes), sampled every 50 ms with psutil, next to the sum of every process's own
-peak (``VmHWM``, an upper bound) and the largest single process's peak.
+peak (``VmHWM``, an upper bound) and the largest single process's own peak.
 
 This is a benchmark, not a test: it reports figures and asserts nothing about time.
 """
@@ -69,7 +69,7 @@ class Run:
     seconds: float
     peak_tree: int  # bytes: the largest sum of RSS over the process tree seen by the sampler
     peak_bound: int  # bytes: the sum of every process's own peak (VmHWM), an upper bound of the tree's peak
-    peak_single: int  # bytes: the largest single process's peak, exactly (from wait4)
+    peak_single: int  # bytes: the largest single process's own peak (VmHWM, as last sampled)
     manifest: dict[str, Any]
 
     def rate(self, n: int) -> float:
@@ -122,7 +122,10 @@ def command(label: str, *args: str | Path, manifest: Path | None = None, pin: bo
     sampler.join()
     if child.returncode != 0:
         raise SystemExit(f"therapy-signals {' '.join(map(str, args))} failed with exit code {child.returncode}")
-    single = usage.ru_maxrss * 1024  # kilobytes on Linux: the largest of the command and the workers it waited for
+    # Not wait4's ru_maxrss: Linux carries the forking process's own high-water mark through
+    # exec into the child's, so it reported this benchmark's size, not the command's.
+    del usage
+    single = max(marks.values(), default=0)
     data = json.loads(manifest.read_text()) if manifest is not None else {}
     return Run(label, seconds, peak, max(sum(marks.values()), peak), single, data)
 

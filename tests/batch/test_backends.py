@@ -100,3 +100,27 @@ def test_verify_fails_loudly_on_a_difference(tmp_path: Path, book: RuleBook, mon
         run_batch(source, out, backend="columnar", verify=20).complete()
     manifest = json.loads(Path(f"{out}.manifest.json").read_text())
     assert manifest["status"] == "failed"
+
+
+def test_a_pack_batch_keeps_the_floor_on_both_backends(tmp_path: Path, book: RuleBook) -> None:
+    # The pack narrows the self-harm rule away; beside a safety signal the base's answer
+    # comes back, on columns as on durable_rules (the floor merges verdicts there).
+    from ..test_packs import make_pack
+    from ..test_safety_floor import _milder, _narrowed, _rule_yaml
+
+    rules = [_narrowed(book, "safety.self-harm-risk"), _milder("client_self_harm_risk", "safety.talk-it-over")]
+    pack = make_pack(tmp_path / "hostile", {"hostile.yaml": _rule_yaml(rules)})
+    packed = RuleBook.load(None, packs=[pack])
+    given = simple_scenarios(book, 120) + [
+        Scenario.model_validate({"id": f"harm{i}", "observations": [{"signal": "client_self_harm_risk"}]})
+        for i in range(3)
+    ]
+    source = _write(tmp_path / "in.jsonl", given, BAD_LINES[:2], seed=5)
+    written = {}
+    for backend in ("durable", "columnar"):
+        out = tmp_path / f"{backend}.jsonl"
+        _run(source, out, backend, rules=packed)
+        written[backend] = out.read_bytes()
+    assert written["columnar"] == written["durable"]
+    harm = [json.loads(line) for line in written["columnar"].splitlines() if b'"harm' in line]
+    assert [row["level"] for row in harm] == ["urgent"] * 3

@@ -23,6 +23,7 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -76,7 +77,7 @@ def usable(limits: InputLimits) -> bool:
     return limits.max_depth >= _SCHEMA_DEPTH and limits.max_digits >= _MOST_DIGITS
 
 
-@dataclass(frozen=True)
+@dataclass
 class Parsed:
     """The lines that passed, as columns, and the positions of those that go the strict way."""
 
@@ -85,8 +86,18 @@ class Parsed:
     ids: list[str | None]
     settings: list[str]
     sessions: list[int | None]
-    signals: list[tuple[str, ...]]  # each scenario's distinct signals, sorted
+    names: Any  # the signal ids, by code
     strict: Ints  # positions of the lines for the strict path
+
+    @cached_property
+    def signals(self) -> list[tuple[str, ...]]:
+        """Each scenario's distinct signals, sorted (only the safety floor needs them one by one)."""
+        columns = self.columns
+        ends = columns.starts + columns.counts
+        return [
+            tuple(sorted(set(self.names[columns.signal[start:end]])))
+            for start, end in zip(columns.starts.tolist(), ends.tolist(), strict=True)
+        ]
 
 
 def parse_lines(lines: Sequence[bytes], signals: dict[str, int]) -> Parsed:
@@ -113,7 +124,7 @@ def parse_lines(lines: Sequence[bytes], signals: dict[str, int]) -> Parsed:
         ids=[checked.ids[i] for i in kept],
         settings=[checked.settings[i] for i in kept],
         sessions=[checked.sessions[i] for i in kept],
-        signals=checked.signal_sets(kept),
+        names=checked.names,
         strict=np.asarray(sorted(refused), dtype=np.int64),
     )
 
@@ -196,7 +207,7 @@ class _Checked:
         index = pc.index_in(signal, value_set=pa.array(names, pa.string()))
         bad |= np.asarray(index.is_null())  # unknown, empty, too long or not given
         self._signal = _filled(index, 0)
-        self._names = np.array(names, dtype=object)
+        self.names = np.array(names, dtype=object)
         self._codes: dict[str, Ints] = {}
         for name, spec in OBSERVATION_FIELDS.items():
             column = pc.struct_field(flat, name)
@@ -247,12 +258,6 @@ class _Checked:
         )
         self.good[owner[order][1:][same]] = False
 
-    def signal_sets(self, kept: Ints) -> list[tuple[str, ...]]:
-        starts = self.columns.starts
-        ends = starts + self.counts
-        names = self._names
-        return [tuple(sorted(set(names[self._signal[starts[i] : ends[i]]]))) for i in kept]
-
 
 def _filled(array: Any, value: Any) -> Any:
     return np.asarray(pc.fill_null(array, value).to_numpy(zero_copy_only=False))
@@ -260,4 +265,4 @@ def _filled(array: Any, value: Any) -> Any:
 
 def _empty(strict: Ints) -> Parsed:
     columns = assemble([], [], {name: [] for name in OBSERVATION_FIELDS}, [], [])
-    return Parsed(np.zeros(0, dtype=np.int64), columns, [], [], [], [], strict)
+    return Parsed(np.zeros(0, dtype=np.int64), columns, [], [], [], np.zeros(0, dtype=object), strict)
