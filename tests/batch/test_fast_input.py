@@ -6,6 +6,9 @@ same kind, place, problems and input. Lines are valid scenarios mutated one toke
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 from hypothesis import given, settings
@@ -16,7 +19,10 @@ from therapy_signals.batch._blocks import ColumnarItems
 from therapy_signals.batch._io import LineChunk, Record
 from therapy_signals.batch._jsonl_columns import parse_lines
 from therapy_signals.batch._parallel import explain_record, explain_records
+from therapy_signals.limits import InputLimits
 from therapy_signals.strategies import scenarios
+
+ROOT = Path(__file__).resolve().parents[2]
 
 DURABLE = Engine()
 COLUMNAR = Engine(backend="columnar")
@@ -179,9 +185,58 @@ def test_a_line_chunk_gives_the_same(given: list[bytes]) -> None:
 def test_valid_lines_all_take_the_fast_path(given: list[Scenario]) -> None:
     # Not vacuous: the fast path is the one that runs on valid scenarios, notes and all.
     payloads = [s.model_dump_json(exclude_none=True).encode() for s in given]
-    parsed = parse_lines(payloads, {name: i for i, name in enumerate(SIGNALS)})
+    parsed = parse_lines(payloads, {name: i for i, name in enumerate(SIGNALS)}, 1 << 20)
     assert parsed.strict.tolist() == []
     assert parsed.rows.tolist() == list(range(len(given)))
     items = explain_records(COLUMNAR, [Record(i + 1, i + 1, p) for i, p in enumerate(payloads)])
     assert isinstance(items, ColumnarItems)
     assert items.extra == [] and items.rejected == []
+
+
+A = b'{"id": "a", "observations": [{"signal": "abuse_disclosed"}]}'
+B = b'{"id": "b", "observations": [{"signal": "asked_for_review_or_testimonial"}]}'
+
+
+def _both(lines: list[bytes]) -> None:
+    records = [Record(i + 1, i + 1, line) for i, line in enumerate(lines)]
+    assert list(explain_records(COLUMNAR, records)) == _strict(records)
+
+
+def test_rows_stay_with_their_own_lines() -> None:
+    # pyarrow reads a block as one stream of values: equal counts do not pair rows with lines.
+    _both([A[:-1], b"} " + B])  # one object across two lines
+    for blank in (b"", b"   ", b"\t", b"\r", b"\xef\xbb\xbf"):
+        _both([blank, A + b" " + B])  # two objects on one line, none on another
+    _both([b'{"id": "a",', b'"observations": [{"signal": "abuse_disclosed"}]}', A + b" " + B])
+
+
+def test_a_null_line_is_rejected_not_a_crash() -> None:
+    # pyarrow 26 crashes on a block that opens with null (apache/arrow#47409): in a child
+    # process, so that a regression fails this test instead of killing the run.
+    script = (
+        "from tests.batch.test_fast_input import _both, A\n"
+        "for lines in ([b'null'], [b' null'], [b'null '], [A, b'x', b'null', A], [A, b'null', A]):\n"
+        "    _both(lines)\n"
+        "print('ok')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert (done.returncode, done.stdout.strip()) == (0, "ok"), done.stderr[-2000:]
+
+
+def test_a_line_over_max_bytes_is_refused_on_the_fast_path_too() -> None:
+    small = Engine(backend="columnar", limits=InputLimits(max_bytes=200))
+    strict = Engine(limits=InputLimits(max_bytes=200))
+    records = [Record(1, 1, A + b" " * 300), Record(2, 2, A)]
+    assert list(explain_records(small, records)) == [explain_record(strict, r, False) for r in records]
+    first = next(iter(explain_records(small, records)))
+    assert not first.ok
+
+
+@settings(max_examples=60)
+@given(
+    st.lists(
+        st.sampled_from([A, B, b"", b" ", b"null", b"x", A[:-1], b"} " + B, A + b" " + B, A[:30], A[30:]]), max_size=10
+    )
+)
+def test_any_cut_of_lines_gives_what_the_strict_path_gives(lines: list[bytes]) -> None:
+    _both([line for line in lines if line != b"null"] or [A])

@@ -100,11 +100,10 @@ class Parsed:
         ]
 
 
-def parse_lines(lines: Sequence[bytes], signals: dict[str, int]) -> Parsed:
-    """Parse and check ``lines`` (JSONL records without their line ends)."""
-    # A backslash is an escape, whose text decides the string; and pyarrow lets some bytes that
-    # are not UTF-8 through, so a line that is not ASCII is decoded here first.
-    simple = [i for i, line in enumerate(lines) if b"\\" not in line and (line.isascii() or _is_utf8(line))]
+def parse_lines(lines: Sequence[bytes], signals: dict[str, int], max_bytes: int) -> Parsed:
+    """Parse and check ``lines`` (JSONL records without their line ends, of at most ``max_bytes``
+    for the strict path to accept them)."""
+    simple = [i for i, line in enumerate(lines) if _simple(line, max_bytes)]
     tables: list[tuple[Ints, Any]] = []
     refused: list[int] = []
     _parse(lines, np.asarray(simple, dtype=np.int64), tables, refused)
@@ -127,6 +126,26 @@ def parse_lines(lines: Sequence[bytes], signals: dict[str, int]) -> Parsed:
         names=checked.names,
         strict=np.asarray(sorted(refused), dtype=np.int64),
     )
+
+
+def _simple(line: bytes, max_bytes: int) -> bool:
+    """Whether pyarrow may read the line with the others of its block.
+
+    pyarrow reads a block as one stream of JSON values, so a row count that matches the lines
+    does not prove each row came from its own line: ``{...} {...}`` on one line and a blank
+    one elsewhere would pair rows with the wrong lines. A line that is one ``{`` ... ``}`` has
+    at least one value of its own and cannot run on into the next (which would have to begin
+    with ``,``, ``}``, ``]`` or ``:``), so with the counts equal each line is exactly one row.
+    It also keeps a top-level ``null`` away from pyarrow, which crashes on one that opens a
+    block (apache/arrow#47409). A backslash is an escape, whose text decides the string; and
+    pyarrow lets some bytes that are not UTF-8 through, so a line not ASCII is decoded first.
+    """
+    if len(line) > max_bytes or b"\\" in line:
+        return False
+    body = line.strip()
+    if body[:1] != b"{" or body[-1:] != b"}":
+        return False
+    return line.isascii() or _is_utf8(line)
 
 
 def _is_utf8(line: bytes) -> bool:

@@ -214,7 +214,7 @@ def _fast_lines(engine: Engine, records: Sequence[Record]) -> tuple[list[int], A
         payloads = [records[i].payload for i in lines]
     if not lines:
         return None
-    return lines, _jsonl_columns.parse_lines(payloads, columnar_of(engine).signal_index)
+    return lines, _jsonl_columns.parse_lines(payloads, columnar_of(engine).signal_index, engine.limits.max_bytes)
 
 
 def _number(records: Sequence[Record], at: int) -> int:
