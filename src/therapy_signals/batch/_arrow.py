@@ -42,14 +42,16 @@ ROW_GROUP = 5_000  # rows per row group of a scenario file: what a reader holds 
 _READ_BATCH = 1024
 
 
-def _observation_type() -> Any:
+def observation_type(number: Any = None) -> Any:
+    """An observation as an Arrow struct: strings, a bool for ``raised``, numbers as ``number``
+    (int32 in files; the JSONL reader parses int64, so that a larger number is a range error)."""
     fields = []
     for name in Observation.model_fields:
         spec = OBSERVATION_FIELDS.get(name)
         if spec is not None and spec.kind == "bool":
             kind = pa.bool_()
         elif spec is not None and spec.kind == "number":
-            kind = pa.int32()
+            kind = pa.int32() if number is None else number
         else:
             kind = pa.string()
         fields.append(pa.field(name, kind))
@@ -61,7 +63,7 @@ SCENARIO_SCHEMA = pa.schema(
         pa.field("id", pa.string()),
         pa.field("setting", pa.string()),
         pa.field("sessions", pa.int32()),
-        pa.field("observations", pa.list_(_observation_type())),
+        pa.field("observations", pa.list_(observation_type())),
     ]
 )
 _SCENARIO_COLUMNS = {"id", "scenario_id", "setting", "sessions", "observations"}

@@ -35,7 +35,8 @@ import pyarrow.json as pj  # type: ignore[import-untyped]
 from .._fields import NUMBER_UNKNOWN, OBSERVATION_FIELDS, SCENARIO_FIELDS
 from ..engine._columns import MAX_CITED, Columns, assemble
 from ..limits import InputLimits
-from ..model import MAX_OBSERVATIONS, Observation
+from ..model import MAX_OBSERVATIONS
+from ._arrow import observation_type
 
 __all__ = ["Parsed", "parse_lines"]
 
@@ -47,25 +48,12 @@ _MOST_DIGITS = 5  # the longest number a valid scenario holds (sessions up to 10
 _TEXT = ("id", "signal", "note")
 
 
-def _observation_type() -> Any:
-    fields = []
-    for name in Observation.model_fields:
-        spec = OBSERVATION_FIELDS.get(name)
-        kind = pa.string()
-        if spec is not None and spec.kind == "bool":
-            kind = pa.bool_()
-        elif spec is not None and spec.kind == "number":
-            kind = pa.int64()
-        fields.append(pa.field(name, kind))
-    return pa.struct(fields)
-
-
 _SCHEMA = pa.schema(
     [
         pa.field("id", pa.string()),
         pa.field("setting", pa.string()),
         pa.field("sessions", pa.int64()),
-        pa.field("observations", pa.list_(_observation_type())),
+        pa.field("observations", pa.list_(observation_type(pa.int64()))),
     ]
 )
 _OPTIONS = pj.ParseOptions(explicit_schema=_SCHEMA, unexpected_field_behavior="error")

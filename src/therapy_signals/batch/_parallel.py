@@ -222,18 +222,9 @@ def _number(records: Sequence[Record], at: int) -> int:
 
 
 def _result(parsed: Any, k: int, number: int, verdict: Verdict) -> Result:
-    return Result(
-        record=number,
-        scenario_id=parsed.ids[k] or f"s{number}",
-        setting=parsed.settings[k],
-        sessions=parsed.sessions[k],
-        observations=int(parsed.columns.counts[k]),
-        signals=parsed.signals[k],
-        level=verdict.level,
-        findings=verdict.findings,
-        superseded=verdict.superseded,
-        categories=verdict.categories,
-    )
+    start = int(parsed.columns.starts[k])
+    signals = list(parsed.names[parsed.columns.signal[start : start + int(parsed.columns.counts[k])]])
+    return Result.of(number, parsed.ids[k], parsed.settings[k], parsed.sessions[k], signals, verdict)
 
 
 def process_chunk(config: WorkerConfig, records: Sequence[Record]) -> ChunkOutcome:

@@ -56,37 +56,48 @@ class Result:
     ok: Literal[True] = field(default=True, repr=False, compare=False)
 
     @classmethod
-    def from_guidance(cls, record: int, guidance: Guidance, text: str | None = None) -> Result:
+    def of(
+        cls,
+        record: int,
+        scenario_id: str | None,
+        setting: str,
+        sessions: int | None,
+        signals: Sequence[str],
+        verdict: Verdict,
+        text: str | None = None,
+    ) -> Result:
+        """The row of a scenario with these signals (one per observation) and this verdict."""
         return cls(
             record=record,
-            scenario_id=guidance.scenario_id or f"s{record}",
-            setting=guidance.setting.value,
-            sessions=guidance.sessions,
-            observations=len(guidance.observations),
-            signals=tuple(sorted({o.signal for o in guidance.observations})),
-            level=guidance.level,
-            findings=tuple(f.rule_id for f in guidance.findings),
-            superseded=tuple(s.rule_id for s in guidance.superseded),
-            # Findings are ordered by level, then category: the first category is the most pressing.
-            categories=tuple(dict.fromkeys(f.category.value for f in guidance.findings)),
-            text=text,
-        )
-
-    @classmethod
-    def from_verdict(cls, record: int, scenario: Scenario, verdict: Verdict) -> Result:
-        """The row of a scenario from its verdict: the same row as :meth:`from_guidance` gives."""
-        return cls(
-            record=record,
-            scenario_id=scenario.id or f"s{record}",
-            setting=scenario.setting.value,
-            sessions=scenario.sessions,
-            observations=len(scenario.observations),
-            signals=tuple(sorted({o.signal for o in scenario.observations})),
+            scenario_id=scenario_id or f"s{record}",
+            setting=setting,
+            sessions=sessions,
+            observations=len(signals),
+            signals=tuple(sorted(set(signals))),
             level=verdict.level,
             findings=verdict.findings,
             superseded=verdict.superseded,
             categories=verdict.categories,
+            text=text,
         )
+
+    @classmethod
+    def from_guidance(cls, record: int, guidance: Guidance, text: str | None = None) -> Result:
+        verdict = Verdict(
+            guidance.level,
+            tuple(f.rule_id for f in guidance.findings),
+            tuple(s.rule_id for s in guidance.superseded),
+            # Findings are ordered by level, then category: the first category is the most pressing.
+            tuple(dict.fromkeys(f.category.value for f in guidance.findings)),
+        )
+        signals = [o.signal for o in guidance.observations]
+        return cls.of(record, guidance.scenario_id, guidance.setting.value, guidance.sessions, signals, verdict, text)
+
+    @classmethod
+    def from_verdict(cls, record: int, scenario: Scenario, verdict: Verdict) -> Result:
+        """The row of a scenario from its verdict: the same row as :meth:`from_guidance` gives."""
+        signals = [o.signal for o in scenario.observations]
+        return cls.of(record, scenario.id, scenario.setting.value, scenario.sessions, signals, verdict)
 
     def to_row(self, with_text: bool = False) -> dict[str, Any]:
         """The row as written: lists for the list columns, ``text`` only when asked for."""
