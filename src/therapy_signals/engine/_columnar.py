@@ -19,7 +19,7 @@ evaluator is a tested property (tests/engine/test_columnar.py), not an assumptio
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -284,10 +284,3 @@ class ColumnarBackend:
         """The observation positions a word holds, in order."""
         value = int(words)
         return tuple(j for j in range(64) if value >> j & 1)
-
-    def categories(self, findings: Sequence[str]) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(self.book.rules[f].category.value for f in findings))
-
-
-def level_of(rank: int) -> Level:
-    return next(level for level in Level if level.rank == rank)
