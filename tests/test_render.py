@@ -80,3 +80,21 @@ def test_a_note_in_text_is_one_line_a_terminal_only_shows(engine: Engine, note: 
     assert not re.search(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]", told)
     lines = told.split("\n")
     assert lines[0].startswith("  * ") and all(line.startswith("    ") for line in lines[1:])
+
+
+def test_card_topics_name_a_real_code_system_the_docs_give(engine: Engine) -> None:
+    """An ``.invalid`` URL names nothing; the system is a fixed urn:uuid, the same on every card."""
+    import uuid
+    from pathlib import Path
+
+    from therapy_signals.render.cards import TOPIC_SYSTEM
+
+    g = engine.explain({"observations": [{"signal": "sexual_contact"}, {"signal": "gift_to_therapist"}]})
+    systems = {card["source"]["topic"]["system"] for card in g.to_cards()}
+    assert systems == {TOPIC_SYSTEM}
+    scheme, kind, value = TOPIC_SYSTEM.split(":", 2)
+    assert (scheme, kind) == ("urn", "uuid") and str(uuid.UUID(value)) == value
+    assert value == str(uuid.uuid5(uuid.NAMESPACE_URL, "therapy-signals:rule-id"))  # as its docstring derives it
+    assert ".invalid" not in TOPIC_SYSTEM
+    guide = (Path(__file__).resolve().parent.parent / "docs" / "app-developers.md").read_text(encoding="utf-8")
+    assert f"`{TOPIC_SYSTEM}`" in guide
