@@ -340,3 +340,32 @@ def test_rules_coverage_as_json() -> None:
     assert data["guide"]["covered"] == sum(s["covered"] for s in data["guide"]["sections"])
     assert data["rules"]["examples"] == len(list((EXAMPLES / "scenarios").glob("*.json")))
     assert data["rules"]["exercised"] + len(data["rules"]["not_exercised"]) == data["rules"]["total"]
+
+
+DOC_SESSIONS = (
+    """echo '{"observations": [{"signal": "gift_to_therapist", "note": "a mug I painted"}]}' | therapy-signals explain -""",
+    "therapy-signals rules list --level urgent --format json",
+    "therapy-signals signals --category healthy --json",
+)
+
+
+def test_the_cli_pages_sessions_about_packs_formats_and_notes_give_the_output_shown(tmp_path: Path) -> None:
+    from .doc_sessions import pattern, sessions
+
+    page = ROOT / "docs" / "cli.md"
+    steps = [(command, shown) for command, shown in sessions(page) if command in DOC_SESSIONS]
+    assert sorted(command for command, _ in steps) == sorted(DOC_SESSIONS)
+    for command, shown in steps:
+        runnable = command.replace("therapy-signals ", f"{SCRIPT} ")
+        done = subprocess.run(["bash", "-c", runnable], capture_output=True, text=True, timeout=120, cwd=ROOT)
+        assert done.returncode == 0, done.stderr
+        assert pattern(shown).search(done.stdout), f"$ {command}\n--- got:\n{done.stdout}"
+    # The hint the page quotes for a pack given as --rules, word for word.
+    clinic = tmp_path / "clinic"
+    clinic.mkdir()
+    (clinic / "pack.yaml").write_text("name: clinic\nversion: 1.0.0\n")
+    done = subprocess.run(
+        [str(SCRIPT), "rules", "list", "--rules", "clinic"], capture_output=True, text=True, timeout=120, cwd=tmp_path
+    )
+    quoted = " ".join(page.read_text(encoding="utf-8").split()).split("refused with a hint: `")[1].split("`")[0]
+    assert " ".join(done.stderr.split()) == quoted
