@@ -11,6 +11,8 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from .conftest import EXAMPLES, ROOT
 
@@ -369,3 +371,25 @@ def test_the_cli_pages_sessions_about_packs_formats_and_notes_give_the_output_sh
     )
     quoted = " ".join(page.read_text(encoding="utf-8").split()).split("refused with a hint: `")[1].split("`")[0]
     assert " ".join(done.stderr.split()) == quoted
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(name=st.text(alphabet="[]\\=#/ boldredlink:", min_size=1, max_size=40).filter(lambda n: "/" not in n))
+def test_any_folder_name_is_printed_as_given(tmp_path: Path, name: str) -> None:
+    """Whatever brackets, backslashes or tag-like words a name holds, the error names that very folder."""
+    from typer.testing import CliRunner
+
+    from therapy_signals.cli import app
+
+    path = tmp_path / name
+    done = CliRunner().invoke(app, ["rules", "list", "--rules", str(path)])
+    assert done.exit_code == 2
+    assert done.stderr.startswith("error: invalid rule base (1 problem):\n")
+    assert f"\n  {path}: not a folder;" in done.stderr
+
+
+def test_a_backslash_before_a_bracket_is_kept(tmp_path: Path) -> None:
+    """rich.markup.escape leaves "\\[" for markup to read as an escaped bracket: the backslash went."""
+    path = tmp_path / "notes\\[1].json"
+    done = run("explain", str(path))
+    assert done.returncode == 2 and done.stderr == f"error: {path}: no such file\n"

@@ -27,6 +27,7 @@ from .limits import DEFAULT_INPUT_LIMITS
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.text import Text
 
     from .model import Guidance
     from .rulebook import RuleBook
@@ -47,7 +48,7 @@ _UNBOUNDED = 1_000_000
 
 
 # Markup is off: paths, ids and messages are text ("notes[draft].json" must not lose "[draft]");
-# the few styled prefixes ask for markup and escape what they interpolate.
+# the few styled prefixes are Text objects, which Rich never parses.
 @cache
 def _out() -> Console:
     from rich.console import Console
@@ -66,11 +67,12 @@ def _err() -> Console:
     return Console(stderr=True, soft_wrap=True, markup=False)
 
 
-def _styled(style: str, label: str, text: object) -> str:
-    """``label`` in ``style``, then ``text``, both escaped, as markup for a print with ``markup=True``."""
-    from rich.markup import escape
+def _styled(style: str, label: str, text: object) -> Text:
+    """``label`` in ``style``, then ``text`` as it is: a Text, which Rich never parses as markup
+    (rich.markup.escape would leave a backslash before a bracket for markup to eat)."""
+    from rich.text import Text
 
-    return f"[{style}]{escape(label)}[/] {escape(str(text))}"
+    return Text.assemble((label, style), " ", str(text))
 
 
 class ListFormat(StrEnum):
@@ -128,7 +130,7 @@ class SchemaName(StrEnum):
 
 
 def _fail(error: Exception) -> NoReturn:
-    _err().print(_styled("bold red", "error:", error), markup=True, highlight=False)
+    _err().print(_styled("bold red", "error:", error), highlight=False)
     raise typer.Exit(2)
 
 
@@ -272,7 +274,7 @@ def rules_show(
         rule = book.rule(rule_id)
     except TherapySignalsError as error:
         _fail(error)
-    _out().print(_styled("bold", rule.id, f" ({book.where(rule.id)})"), markup=True, highlight=False)
+    _out().print(_styled("bold", rule.id, f" ({book.where(rule.id)})"), highlight=False)
     _out().print(
         f"{rule.title}\nlevel: {rule.level.value}   category: {rule.category.value}",
         highlight=False,
@@ -301,7 +303,7 @@ def rules_validate(
     from .witness import check_rulebook
 
     try:
-        is_pack = path is not None and (path / "pack.yaml").is_file() and not (path / "rulebook.yaml").is_file()
+        is_pack = path is not None and (path / "pack.yaml").is_file()
         if is_pack and path is not None:
             book = RuleBook.load(None, packs=[path, *(pack or [])])
         else:
@@ -311,7 +313,7 @@ def rules_validate(
     except TherapySignalsError as error:
         _fail(error)
     for problem in problems:
-        _err().print(_styled("red", "error:", problem), markup=True, highlight=False)
+        _err().print(_styled("red", "error:", problem), highlight=False)
     if problems:
         raise typer.Exit(2)
     for change in book.changes:
@@ -423,7 +425,7 @@ def rules_test(
         _fail(error)
     failed = [r for r in results if not r.passed]
     for result in failed:
-        _err().print(_styled("red", "FAIL", f"{result.case.where}: {result.case.name}"), markup=True, highlight=False)
+        _err().print(_styled("red", "FAIL", f"{result.case.where}: {result.case.name}"), highlight=False)
         for problem in result.problems:
             _err().print(f"    {problem}", highlight=False)
     _out().print(f"{len(results) - len(failed)} passed, {len(failed)} failed", highlight=False)

@@ -44,7 +44,7 @@ class _LazyConsole:
 
 
 # Markup is off: paths and messages are text ("out[1].jsonl" must keep its "[1]"); the few
-# styled prefixes ask for markup and escape what they interpolate.
+# styled prefixes are Text objects, which Rich never parses.
 _out = _LazyConsole(soft_wrap=True, markup=False)
 _err = _LazyConsole(stderr=True, soft_wrap=True, markup=False)
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary.")]
@@ -77,11 +77,16 @@ class FileFormat(StrEnum):
     parquet = "parquet"
 
 
-def _fail(error: BaseException) -> NoReturn:
-    from rich.markup import escape
+def _styled(style: str, label: str, text: object) -> Any:
+    """``label`` in ``style``, then ``text`` as it is: a Text, which Rich never parses as markup
+    (rich.markup.escape would leave a backslash before a bracket for markup to eat)."""
+    from rich.text import Text
 
-    # Escaped: a path or a field path such as "[x]" is text, not Rich markup.
-    _err.print(f"[bold red]error:[/] {escape(str(error))}", markup=True, highlight=False)
+    return Text.assemble((label, style), " ", str(text))
+
+
+def _fail(error: BaseException) -> NoReturn:
+    _err.print(_styled("bold red", "error:", error), highlight=False)
     raise typer.Exit(2)
 
 
@@ -304,8 +309,6 @@ def report_command(
     pack: PacksOption = None,
 ) -> None:
     """Summarise results: tables, PNG charts and a self-contained index.html."""
-    from rich.markup import escape
-
     from ..errors import TherapySignalsError
     from ._report import LEVELS, write_report
 
@@ -321,7 +324,7 @@ def report_command(
     except OSError as error:
         _fault(error)
     for warning in report.warnings:
-        _err.print(f"[yellow]warning:[/] {escape(str(warning))}", markup=True, highlight=False)
+        _err.print(_styled("yellow", "warning:", warning), highlight=False)
     summary = report.summary
     from rich.table import Table
 
