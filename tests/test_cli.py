@@ -393,3 +393,21 @@ def test_a_backslash_before_a_bracket_is_kept(tmp_path: Path) -> None:
     path = tmp_path / "notes\\[1].json"
     done = run("explain", str(path))
     assert done.returncode == 2 and done.stderr == f"error: {path}: no such file\n"
+
+
+def test_rules_test_lists_every_case_as_json_and_keeps_its_exit_code(tmp_path: Path) -> None:
+    suite = tmp_path / "s.yaml"
+    suite.write_text(
+        "cases:\n  - name: challenged is normal\n    scenario:\n"
+        "      observations: [{signal: feeling_challenged_in_session}]\n    level: normal\n"
+        "  - name: challenged is not urgent\n    scenario:\n"
+        "      observations: [{signal: feeling_challenged_in_session}]\n    level: urgent\n"
+    )
+    done = run("rules", "test", str(suite), "--format", "json")
+    assert done.returncode == 1 and done.stderr == ""
+    cases = json.loads(done.stdout)["cases"]
+    assert [(c["where"], c["passed"]) for c in cases] == [(f"{suite}:2", True), (f"{suite}:6", False)]
+    assert cases[1]["problems"] == ["level is normal, expected urgent"]
+    lines = run("rules", "test", str(suite), "-f", "jsonl")
+    assert [json.loads(line) for line in lines.stdout.splitlines()] == cases and lines.returncode == 1
+    assert run("rules", "test", str(ROOT_SUITES), "-f", "json").returncode == 0

@@ -99,7 +99,7 @@ def _list_format(fmt: ListFormat | None, json_lines: bool) -> ListFormat:
     return ListFormat.jsonl if json_lines else fmt or ListFormat.table
 
 
-def _write_list(fmt: ListFormat, key: str, rows: list[dict[str, str]], book: RuleBook) -> None:
+def _write_list(fmt: ListFormat, key: str, rows: list[dict[str, Any]], book: RuleBook) -> None:
     """The rows of a list as JSON: one document naming the rule base, or a line per row."""
     if fmt is ListFormat.jsonl:
         sys.stdout.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
@@ -413,17 +413,36 @@ def rules_catalog(
 @rules_app.command("test")
 def rules_test(
     paths: Annotated[list[Path], typer.Argument(help="Suite .yaml files or folders of them.")],
+    fmt: Annotated[
+        ListFormat | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="table: the failures and a count (the default); json: every case in one document; "
+            "jsonl: a case a line.",
+            show_default=False,
+        ),
+    ] = None,
     rules: RulesOption = None,
     pack: PacksOption = None,
 ) -> None:
     """Run scenario suites: each case's expected level and findings (exit 1 on a failure)."""
     from .suite import load_suite, run_suite
 
+    chosen_format = _list_format(fmt, False)
     try:
-        results = run_suite(make_engine(rules, pack), load_suite(paths))
+        engine = make_engine(rules, pack)
+        results = run_suite(engine, load_suite(paths))
     except TherapySignalsError as error:
         _fail(error)
     failed = [r for r in results if not r.passed]
+    if chosen_format is not ListFormat.table:
+        rows = [
+            {"where": r.case.where, "name": r.case.name, "passed": r.passed, "problems": list(r.problems)}
+            for r in results
+        ]
+        _write_list(chosen_format, "cases", rows, engine.rulebook)
+        raise typer.Exit(1 if failed else 0)
     for result in failed:
         _err().print(_styled("red", "FAIL", f"{result.case.where}: {result.case.name}"), highlight=False)
         for problem in result.problems:
