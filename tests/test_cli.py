@@ -411,3 +411,12 @@ def test_rules_test_lists_every_case_as_json_and_keeps_its_exit_code(tmp_path: P
     lines = run("rules", "test", str(suite), "-f", "jsonl")
     assert [json.loads(line) for line in lines.stdout.splitlines()] == cases and lines.returncode == 1
     assert run("rules", "test", str(ROOT_SUITES), "-f", "json").returncode == 0
+
+
+@pytest.mark.parametrize(
+    "command", [["explain", "EXAMPLE"], ["rules", "validate"], ["lint", "EXAMPLE"], ["batch", "EXAMPLE"]]
+)
+def test_pack_naming_a_rule_base_says_to_use_rules(command: list[str]) -> None:
+    done = run(*[str(EXAMPLE) if word == "EXAMPLE" else word for word in command], "--pack", str(ROOT / "rules"))
+    assert done.returncode == 2 and done.stdout == ""
+    assert "this is a rule base" in done.stderr and f"use --rules {ROOT / 'rules'}" in done.stderr, done.stderr

@@ -50,12 +50,34 @@ def check_base(rules: Path) -> None:
         )
 
 
+def _check_packs(packs: Sequence[Path]) -> None:
+    """The other way round: a base given as ``--pack`` would fail with "pack.yaml: missing"."""
+    from .errors import Problem, RuleBookError
+
+    for pack in packs:
+        if (pack / "rulebook.yaml").is_file() and not (pack / "pack.yaml").is_file():
+            raise RuleBookError(
+                [
+                    Problem(
+                        str(pack),
+                        "this is a rule base (it has rulebook.yaml, not pack.yaml); use --rules "
+                        f"{pack} to run on it instead of the shipped rules",
+                    )
+                ]
+            )
+
+
+def _check(rules: Path | None, packs: Sequence[Path]) -> None:
+    if rules is not None:
+        check_base(rules)
+    _check_packs(packs)
+
+
 def rule_paths(rules: Path | None, packs: Sequence[Path] | None) -> list[str]:
     """The ``Engine(rule_paths=...)`` the flags name: the base (or the shipped one), then each pack."""
     from .engine import BUILTIN
 
-    if rules is not None:
-        check_base(rules)
+    _check(rules, packs or ())
     return [str(rules) if rules is not None else BUILTIN, *(str(p) for p in packs or ())]
 
 
@@ -63,8 +85,7 @@ def load_book(rules: Path | None, packs: Sequence[Path] | None) -> RuleBook:
     """The rule base the flags name, loaded and checked."""
     from .rulebook import RuleBook
 
-    if rules is not None:
-        check_base(rules)
+    _check(rules, packs or ())
     return RuleBook.load(rules, packs=list(packs or ()))
 
 
