@@ -16,18 +16,21 @@ import sys
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
 from ._enums import Category, Level
+from ._rule_options import PacksOption, RulesOption, load_book, make_engine
 from .errors import TherapySignalsError
 from .limits import DEFAULT_INPUT_LIMITS
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.text import Text
 
     from .model import Guidance
+    from .rulebook import RuleBook
 
 app = typer.Typer(
     name="therapy-signals",
@@ -40,24 +43,78 @@ rules_app = typer.Typer(help="List, show and validate the rules.", no_args_is_he
 app.add_typer(rules_app, name="rules")
 
 
+_UNBOUNDED = 1_000_000
+"""The width of output that is not a terminal: a table written to a file or a pipe is kept whole."""
+
+
+# Markup is off: paths, ids and messages are text ("notes[draft].json" must not lose "[draft]");
+# the few styled prefixes are Text objects, which Rich never parses.
 @cache
 def _out() -> Console:
     from rich.console import Console
 
-    return Console(soft_wrap=True)
+    console = Console(soft_wrap=True, markup=False)
+    if not console.is_terminal:
+        # Rich fits a table to 80 columns when there is no terminal, cutting ids with "…".
+        console = Console(soft_wrap=True, markup=False, width=_UNBOUNDED)
+    return console
 
 
 @cache
 def _err() -> Console:
     from rich.console import Console
 
-    return Console(stderr=True, soft_wrap=True)
+    return Console(stderr=True, soft_wrap=True, markup=False)
 
 
-RulesOption = Annotated[
-    Path | None,
-    typer.Option("--rules", help="A rule base folder (default: the shipped one).", show_default=False),
+def _styled(style: str, label: str, text: object) -> Text:
+    """``label`` in ``style``, then ``text`` as it is: a Text, which Rich never parses as markup
+    (rich.markup.escape would leave a backslash before a bracket for markup to eat)."""
+    from rich.text import Text
+
+    return Text.assemble((label, style), " ", str(text))
+
+
+class ListFormat(StrEnum):
+    table = "table"
+    json = "json"
+    jsonl = "jsonl"
+
+
+ListFormatOption = Annotated[
+    ListFormat | None,
+    typer.Option(
+        "--format",
+        "-f",
+        help="table (the default), json: one document, jsonl: one JSON object a line.",
+        show_default=False,
+    ),
 ]
+JsonLinesOption = Annotated[bool, typer.Option("--json", help="The same as --format jsonl.")]
+
+
+def _list_format(fmt: ListFormat | None, json_lines: bool) -> ListFormat:
+    if json_lines and fmt not in (None, ListFormat.jsonl):
+        raise typer.BadParameter(f"--json means --format jsonl; drop one of them (not --format {fmt})")
+    return ListFormat.jsonl if json_lines else fmt or ListFormat.table
+
+
+def _write_list(fmt: ListFormat, key: str, rows: list[dict[str, Any]], book: RuleBook) -> None:
+    """The rows of a list as JSON: one document naming the rule base, or a line per row."""
+    if fmt is ListFormat.jsonl:
+        sys.stdout.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+        return
+    document = {"rulebook": _rulebook_id(book), key: rows}
+    sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+
+
+def _rulebook_id(book: RuleBook) -> dict[str, object]:
+    return {
+        "name": book.name,
+        "version": book.version,
+        "hash": book.content_hash,
+        "packs": [str(p) for p in book.packs],
+    }
 
 
 class Format(StrEnum):
@@ -73,7 +130,7 @@ class SchemaName(StrEnum):
 
 
 def _fail(error: Exception) -> NoReturn:
-    _err().print(f"[bold red]error:[/] {error}", markup=True, highlight=False)
+    _err().print(_styled("bold red", "error:", error), highlight=False)
     raise typer.Exit(2)
 
 
@@ -115,16 +172,16 @@ def explain_command(
         int, typer.Option("--max-bytes", help="Refuse a scenario file larger than this.", min=1)
     ] = DEFAULT_INPUT_LIMITS.max_bytes,
     rules: RulesOption = None,
+    pack: PacksOption = None,
 ) -> None:
     """Explain one scenario: its level, why, words to say, next steps and sources."""
     from dataclasses import replace
 
     from ._io import read_json
-    from .engine import Engine
 
     try:
         limits = replace(DEFAULT_INPUT_LIMITS, max_bytes=max_bytes)
-        engine = Engine(rules, locale=locale, limits=limits)
+        engine = make_engine(rules, pack, locale=locale, limits=limits)
         guidance = engine.explain(read_json(path, limits))
     except TherapySignalsError as error:
         _fail(error)
@@ -134,18 +191,24 @@ def explain_command(
 @app.command("signals")
 def signals_command(
     category: Annotated[Category | None, typer.Option(help="Only this category.")] = None,
+    fmt: ListFormatOption = None,
+    json_lines: JsonLinesOption = False,
     rules: RulesOption = None,
+    pack: PacksOption = None,
 ) -> None:
     """List the observation vocabulary: every signal a scenario may name."""
     from rich.table import Table
 
-    from .rulebook import RuleBook
-
+    chosen_format = _list_format(fmt, json_lines)
     try:
-        book = RuleBook.load(rules)
+        book = load_book(rules, pack)
     except TherapySignalsError as error:
         _fail(error)
     chosen = [s for s in book.signals.values() if category is None or s.category is category]
+    if chosen_format is not ListFormat.table:
+        rows = [{"id": s.id, "category": s.category.value, "label": s.label} for s in chosen]
+        _write_list(chosen_format, "signals", rows, book)
+        return
     table = Table("signal", "category", "label", title=f"{len(chosen)} signals")
     for signal in chosen:
         table.add_row(signal.id, signal.category.value, signal.label)
@@ -169,16 +232,17 @@ def schema_command(
 def rules_list(
     category: Annotated[Category | None, typer.Option(help="Only this category.")] = None,
     level: Annotated[Level | None, typer.Option(help="Only this level.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="JSON lines instead of a table.")] = False,
+    fmt: ListFormatOption = None,
+    json_lines: JsonLinesOption = False,
     rules: RulesOption = None,
+    pack: PacksOption = None,
 ) -> None:
     """List the rules: id, level, category and title."""
     from rich.table import Table
 
-    from .rulebook import RuleBook
-
+    chosen_format = _list_format(fmt, json_lines)
     try:
-        book = RuleBook.load(rules)
+        book = load_book(rules, pack)
     except TherapySignalsError as error:
         _fail(error)
     chosen = [
@@ -186,19 +250,9 @@ def rules_list(
         for r in book.rules.values()
         if (category is None or r.category is category) and (level is None or r.level is level)
     ]
-    if as_json:
-        for rule in chosen:
-            sys.stdout.write(
-                json.dumps(
-                    {
-                        "id": rule.id,
-                        "level": rule.level.value,
-                        "category": rule.category.value,
-                        "title": rule.title,
-                    }
-                )
-                + "\n"
-            )
+    if chosen_format is not ListFormat.table:
+        rows = [{"id": r.id, "level": r.level.value, "category": r.category.value, "title": r.title} for r in chosen]
+        _write_list(chosen_format, "rules", rows, book)
         return
     table = Table("id", "level", "category", "title", title=f"{book.name} {book.version}: {len(chosen)} rules")
     for rule in chosen:
@@ -210,17 +264,17 @@ def rules_list(
 def rules_show(
     rule_id: Annotated[str, typer.Argument(help="A rule id, e.g. everyday.feeling-challenged.")],
     rules: RulesOption = None,
+    pack: PacksOption = None,
 ) -> None:
     """Show one rule as written, with where it is defined."""
     from .conditions import describe
-    from .rulebook import RuleBook
 
     try:
-        book = RuleBook.load(rules)
+        book = load_book(rules, pack)
         rule = book.rule(rule_id)
     except TherapySignalsError as error:
         _fail(error)
-    _out().print(f"[bold]{rule.id}[/]  ({book.where(rule.id)})", highlight=False)
+    _out().print(_styled("bold", rule.id, f" ({book.where(rule.id)})"), highlight=False)
     _out().print(
         f"{rule.title}\nlevel: {rule.level.value}   category: {rule.category.value}",
         highlight=False,
@@ -241,6 +295,7 @@ def rules_validate(
         Path | None,
         typer.Argument(help="A rule base folder, or a rule pack folder (checked on top of the shipped rules)."),
     ] = None,
+    pack: PacksOption = None,
 ) -> None:
     """Check a rule base or pack: files, cross-references, invariants, and that every rule can fire."""
     from .engine import Engine
@@ -249,13 +304,16 @@ def rules_validate(
 
     try:
         is_pack = path is not None and (path / "pack.yaml").is_file()
-        book = RuleBook.load(None, packs=[path]) if is_pack and path is not None else RuleBook.load(path)
+        if is_pack and path is not None:
+            book = RuleBook.load(None, packs=[path, *(pack or [])])
+        else:
+            book = load_book(path, pack)
         engine = Engine(book)
         problems = check_rulebook(engine)
     except TherapySignalsError as error:
         _fail(error)
     for problem in problems:
-        _err().print(f"[red]error:[/] {problem}", highlight=False)
+        _err().print(_styled("red", "error:", problem), highlight=False)
     if problems:
         raise typer.Exit(2)
     for change in book.changes:
@@ -273,21 +331,30 @@ def rules_coverage(
         list[Path] | None,
         typer.Argument(help="Example scenarios: .json files, suite .yaml files, or folders of them."),
     ] = None,
+    fmt: Annotated[
+        ListFormat, typer.Option("--format", "-f", help="table (the default) or json: one document.")
+    ] = ListFormat.table,
     rules: RulesOption = None,
+    pack: PacksOption = None,
 ) -> None:
     """How much of the guide the rules cover, and which rules no example exercises."""
     from rich.table import Table
 
     from ._coverage import exercised, guide_coverage
-    from .engine import Engine
 
+    if fmt is ListFormat.jsonl:
+        raise typer.BadParameter("coverage is one report: use --format json or table", param_hint="--format")
     default = [p for p in (Path("examples/scenarios"), Path("tests/scenarios")) if p.is_dir()]
     try:
-        engine = Engine(rules)
+        engine = make_engine(rules, pack)
         sections = guide_coverage(engine)
         count, fired = exercised(engine, examples or default)
     except TherapySignalsError as error:
         _fail(error)
+    idle = sorted(set(engine.rulebook.rules) - fired)
+    if fmt is ListFormat.json:
+        _write_coverage(engine.rulebook, sections, count, idle)
+        return
     table = Table("guide section", "bullets", "covered", title="Guide coverage (rules/guide-map.yaml)")
     for section in sections:
         table.add_row(section.heading, str(section.bullets), str(section.covered))
@@ -298,7 +365,6 @@ def rules_coverage(
     for section in sections:
         for text in section.missing:
             _out().print(f"  not covered: {section.heading}: {text}", highlight=False)
-    idle = sorted(set(engine.rulebook.rules) - fired)
     _out().print(
         f"rules exercised by {count} examples: {len(engine.rulebook.rules) - len(idle)}/{len(engine.rulebook.rules)}",
         highlight=False,
@@ -307,17 +373,38 @@ def rules_coverage(
         _out().print(f"  no example exercises {rule_id}", highlight=False)
 
 
+def _write_coverage(book: RuleBook, sections: list[Any], examples: int, idle: list[str]) -> None:
+    document = {
+        "rulebook": _rulebook_id(book),
+        "guide": {
+            "bullets": sum(s.bullets for s in sections),
+            "covered": sum(s.covered for s in sections),
+            "sections": [
+                {"heading": s.heading, "bullets": s.bullets, "covered": s.covered, "missing": list(s.missing)}
+                for s in sections
+            ],
+        },
+        "rules": {
+            "examples": examples,
+            "total": len(book.rules),
+            "exercised": len(book.rules) - len(idle),
+            "not_exercised": idle,
+        },
+    }
+    sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+
+
 @rules_app.command("catalog")
 def rules_catalog(
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write the pages into.")] = Path("docs/rules"),
     rules: RulesOption = None,
+    pack: PacksOption = None,
 ) -> None:
     """Write the rule catalog: one Markdown page per category, plus an index."""
     from ._catalog import write_catalog
-    from .rulebook import RuleBook
 
     try:
-        written = write_catalog(RuleBook.load(rules), out)
+        written = write_catalog(load_book(rules, pack), out)
     except TherapySignalsError as error:
         _fail(error)
     _out().print(f"wrote {len(written)} pages to {out}", highlight=False)
@@ -326,19 +413,38 @@ def rules_catalog(
 @rules_app.command("test")
 def rules_test(
     paths: Annotated[list[Path], typer.Argument(help="Suite .yaml files or folders of them.")],
+    fmt: Annotated[
+        ListFormat | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="table: the failures and a count (the default); json: every case in one document; "
+            "jsonl: a case a line.",
+            show_default=False,
+        ),
+    ] = None,
     rules: RulesOption = None,
+    pack: PacksOption = None,
 ) -> None:
     """Run scenario suites: each case's expected level and findings (exit 1 on a failure)."""
-    from .engine import Engine
     from .suite import load_suite, run_suite
 
+    chosen_format = _list_format(fmt, False)
     try:
-        results = run_suite(Engine(rules), load_suite(paths))
+        engine = make_engine(rules, pack)
+        results = run_suite(engine, load_suite(paths))
     except TherapySignalsError as error:
         _fail(error)
     failed = [r for r in results if not r.passed]
+    if chosen_format is not ListFormat.table:
+        rows = [
+            {"where": r.case.where, "name": r.case.name, "passed": r.passed, "problems": list(r.problems)}
+            for r in results
+        ]
+        _write_list(chosen_format, "cases", rows, engine.rulebook)
+        raise typer.Exit(1 if failed else 0)
     for result in failed:
-        _err().print(f"[red]FAIL[/] {result.case.where}: {result.case.name}", highlight=False)
+        _err().print(_styled("red", "FAIL", f"{result.case.where}: {result.case.name}"), highlight=False)
         for problem in result.problems:
             _err().print(f"    {problem}", highlight=False)
     _out().print(f"{len(results) - len(failed)} passed, {len(failed)} failed", highlight=False)

@@ -244,3 +244,75 @@ def test_the_commands_are_listed_and_explained() -> None:
     for command in ("generate", "batch", "report", "diff", "counterfactual"):
         assert command in listed
     assert "--resume" in ok("batch", "--help").stdout.decode()
+
+
+def _clinic(root: Path) -> Path:
+    """A pack with a signal and a rule the shipped rules lack: a worker without it rejects the records."""
+    pack = root / "clinic"
+    (pack / "templates" / "en" / "everyday").mkdir(parents=True)
+    (pack / "pack.yaml").write_text("name: clinic\nversion: 1.0.0\n")
+    (pack / "signals.yaml").write_text(
+        "signals:\n  - {id: therapist_late_often, category: everyday, label: your therapist running late}\n"
+    )
+    (pack / "clinic.yaml").write_text(
+        "rules:\n  - id: everyday.therapist-late\n    title: Your therapist often runs late\n"
+        "    category: everyday\n    level: discuss\n    when: {signal: therapist_late_often}\n"
+        "    normal_when: Now and then, with an apology.\n    explain: everyday/therapist-late.j2\n"
+        "    references: [guide#everyday-challenges]\n"
+    )
+    (pack / "templates" / "en" / "everyday" / "therapist-late.j2").write_text("Running late now and then happens.\n")
+    return pack
+
+
+def test_batch_workers_and_dask_apply_the_packs_and_the_manifest_names_them(tmp_path: Path) -> None:
+    pack = _clinic(tmp_path)
+    source = tmp_path / "late.jsonl"
+    lines = [{"id": f"s{i}", "observations": [{"signal": "therapist_late_often"}]} for i in range(12)]
+    source.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    for extra in (["--workers", "2"], ["--dask", "local", "--workers", "2"], ["--engine", "durable"]):
+        out = tmp_path / f"out{len(extra)}{extra[0]}.jsonl"
+        ok("batch", source, "-o", out, "--pack", pack, "--chunk-size", "3", "--fail-fast", *extra)
+        rows = list(read_results(out))
+        assert len(rows) == 12 and {row.level for row in rows} == {"discuss"}, extra
+        assert {tuple(row.findings) for row in rows} == {("everyday.therapist-late",)}
+        manifest = json.loads(Path(f"{out}.manifest.json").read_text())
+        assert manifest["rulebook"]["packs"] == [str(pack.resolve())]
+        assert manifest["rulebook"]["name"] == "therapy-signals-core+clinic"
+
+
+def test_generate_report_and_counterfactual_apply_the_packs(tmp_path: Path) -> None:
+    pack = _clinic(tmp_path)
+    scenarios = tmp_path / "s.jsonl"
+    ok("generate", "--design", "factorial", "--signals", "therapist_late_often", "-o", scenarios, "--pack", pack)
+    generated = [json.loads(line) for line in scenarios.read_text().splitlines()]
+    assert generated and all(s["observations"][0]["signal"] == "therapist_late_often" for s in generated)
+    assert json.loads(Path(f"{scenarios}.manifest.json").read_text())["rulebook"]["packs"] == [str(pack.resolve())]
+
+    results = tmp_path / "r.jsonl"
+    ok("batch", scenarios, "-o", results, "--pack", pack, "--fail-fast")
+    ok("report", results, "-o", tmp_path / "report", "--pack", pack)
+
+    scenario = tmp_path / "late.json"
+    scenario.write_text(json.dumps({"id": "late", "observations": [{"signal": "therapist_late_often"}]}))
+    found = json.loads(ok("counterfactual", scenario, "--pack", pack, "--max-changes", "1", "--json").stdout)
+    assert found["level"] == "discuss"
+    assert run("counterfactual", scenario, "--max-changes", "1").returncode == 2  # unknown without the pack
+
+
+def test_brackets_in_paths_are_printed_as_given(tmp_path: Path) -> None:
+    """Rich markup would read "[x]" as a tag and drop it: the messages would name a file that is not there."""
+    scenarios = tmp_path / "s[x].jsonl"
+    done = ok("generate", "--design", "random", "--n", "5", "-o", scenarios)
+    assert f"wrote 5 scenarios to {scenarios} (manifest: {scenarios}.manifest.json)" in done.stderr.decode()
+    with scenarios.open("a") as file:
+        file.write("not json\n")
+    results = tmp_path / "out[1].jsonl"
+    done = ok("batch", scenarios, "-o", results)
+    assert f"see {results}.errors.jsonl" in done.stderr.decode()
+    done = ok("batch", scenarios, "-o", results, "--resume")
+    assert f"nothing to resume: {results} is complete" in done.stderr.decode()
+    done = ok("report", results, "-o", tmp_path / "report[2]")
+    assert f"wrote {tmp_path / 'report[2]' / 'index.html'}" in done.stdout.decode()
+    for name in ("in[draft].jsonl", "in\\[1].jsonl"):  # rich.markup.escape kept the first, not the backslash
+        missing = run("batch", tmp_path / name, "-o", tmp_path / "o.jsonl")
+        assert missing.returncode == 2 and missing.stderr.decode() == f"error: {tmp_path / name}: no such file\n"

@@ -519,3 +519,42 @@ def test_the_guide_lists_every_option() -> None:
     sections = _my_sections()
     for option in ("--exclude", "--force-exclude", "--fix", "--list-checks", "--explain", "exclude ="):
         assert option in sections
+
+
+def test_lint_applies_packs_and_says_when_rules_names_one(tmp_path: Path) -> None:
+    """A pack's phrasing is only known with --pack; a pack given as --rules gets a hint, not "rulebook.yaml: missing"."""
+    pack = tree(
+        tmp_path / "clinic",
+        {
+            "pack.yaml": "name: clinic\nversion: 1.0.0\n",
+            "signals.yaml": "signals:\n  - id: therapist_sells_crystals\n    category: boundaries\n"
+            "    label: your therapist selling you healing crystals\n"
+            "    phrasings: [your therapist sells you healing crystals]\n",
+            "clinic.yaml": "rules:\n  - id: boundaries.crystals\n    title: Your therapist sells you crystals\n"
+            "    category: boundaries\n    level: concern\n    when: {signal: therapist_sells_crystals}\n"
+            "    normal_when: Never in sessions.\n    explain: boundaries/crystals.j2\n"
+            "    references: [guide#everyday-challenges]\n",
+            "templates/en/boundaries/crystals.j2": "Selling to clients mixes roles.\n",
+        },
+    )
+    article = tree(
+        tmp_path,
+        {"a.md": "## Everyday challenges that are not red flags\n\n- Your therapist sells you healing crystals\n"},
+    )
+    path = str(article / "a.md")
+    assert CONCERN not in run(path, "--no-config").stdout
+    done = run(path, "--no-config", "--pack", str(pack), "--format", "json")
+    assert done.returncode == 1, done.stderr
+    report = json.loads(done.stdout)
+    assert CONCERN in {f["check"] for f in report["findings"]}
+    assert report["rulebook"]["name"] == "therapy-signals-core+clinic"
+    hinted = run(path, "--no-config", "--rules", str(pack))
+    assert hinted.returncode == 2 and "this is a rule pack" in hinted.stderr and "use --pack" in hinted.stderr
+
+
+def test_brackets_in_names_are_printed_as_given(tmp_path: Path) -> None:
+    article = tree(tmp_path, {"notes[draft].md": BAD})
+    done = run(str(article / "notes[draft].md"), "--no-config")
+    assert done.returncode == 1 and f"{article / 'notes[draft].md'}:" in done.stdout
+    missing = run(str(tmp_path / "gone[x].md"), "--no-config")
+    assert missing.returncode == 2 and "gone[x].md" in missing.stderr

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
+from .._rule_options import PacksOption, RulesOption, load_book, make_engine
 from ..limits import DEFAULT_INPUT_LIMITS
 
 __all__ = ["register"]
@@ -36,16 +37,16 @@ class _LazyConsole:
             from rich.console import Console
 
             self._console = Console(**self._options)
+            if not self._console.is_terminal:
+                # Rich fits a table to 80 columns when there is no terminal; a file or a pipe gets it whole.
+                self._console = Console(**self._options, width=1_000_000)
         return getattr(self._console, name)
 
 
-_out = _LazyConsole(soft_wrap=True)
-_err = _LazyConsole(stderr=True, soft_wrap=True)
-
-RulesOption = Annotated[
-    Path | None,
-    typer.Option("--rules", help="A rule base folder (default: the shipped one).", show_default=False),
-]
+# Markup is off: paths and messages are text ("out[1].jsonl" must keep its "[1]"); the few
+# styled prefixes are Text objects, which Rich never parses.
+_out = _LazyConsole(soft_wrap=True, markup=False)
+_err = _LazyConsole(stderr=True, soft_wrap=True, markup=False)
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary.")]
 
 
@@ -76,11 +77,16 @@ class FileFormat(StrEnum):
     parquet = "parquet"
 
 
-def _fail(error: BaseException) -> NoReturn:
-    from rich.markup import escape
+def _styled(style: str, label: str, text: object) -> Any:
+    """``label`` in ``style``, then ``text`` as it is: a Text, which Rich never parses as markup
+    (rich.markup.escape would leave a backslash before a bracket for markup to eat)."""
+    from rich.text import Text
 
-    # Escaped: a path or a field path such as "[x]" is text, not Rich markup.
-    _err.print(f"[bold red]error:[/] {escape(str(error))}", markup=True, highlight=False)
+    return Text.assemble((label, style), " ", str(text))
+
+
+def _fail(error: BaseException) -> NoReturn:
+    _err.print(_styled("bold red", "error:", error), highlight=False)
     raise typer.Exit(2)
 
 
@@ -99,12 +105,6 @@ def _say(message: str, quiet: bool) -> None:
 
 def _command() -> list[str]:
     return [Path(sys.argv[0]).name, *sys.argv[1:]]
-
-
-def _load_book(rules: Path | None) -> Any:
-    from ..rulebook import RuleBook
-
-    return RuleBook.load(rules)
 
 
 def generate_command(
@@ -138,6 +138,7 @@ def generate_command(
         FileFormat | None, typer.Option("--output-format", help="Override the format the extension names.")
     ] = None,
     rules: RulesOption = None,
+    pack: PacksOption = None,
     quiet: QuietOption = False,
 ) -> None:
     """Generate a scenario set: a factorial design or a seeded random one, with a manifest."""
@@ -145,7 +146,7 @@ def generate_command(
     from ._generate import Factorial, RandomDesign, generate, parse_vary
 
     try:
-        book = _load_book(rules)
+        book = load_book(rules, pack)
         chosen: Factorial | RandomDesign
         if design is Design.factorial:
             for flag, value in (("--n", n), ("--settings", settings)):
@@ -234,6 +235,7 @@ def batch_command(
         ),
     ] = DEFAULT_INPUT_LIMITS.max_bytes,
     rules: RulesOption = None,
+    pack: PacksOption = None,
     engine: EngineOption = None,
     verify: Annotated[
         int,
@@ -253,8 +255,9 @@ def batch_command(
 
     run = None
     try:
+        # Loaded here, packs included: Batch hands every worker the same folders, and checks the hash.
         batch = Batch(
-            rules,
+            load_book(rules, pack),
             locale=locale,
             text=text,
             workers=workers,
@@ -303,6 +306,7 @@ def report_command(
     output: Annotated[Path, typer.Option("--output", "-o", help="Folder to write the report into.")] = Path("report"),
     results_format: Annotated[FileFormat | None, typer.Option("--format", help="Override the format.")] = None,
     rules: RulesOption = None,
+    pack: PacksOption = None,
 ) -> None:
     """Summarise results: tables, PNG charts and a self-contained index.html."""
     from ..errors import TherapySignalsError
@@ -312,7 +316,7 @@ def report_command(
         report = write_report(
             results,
             output,
-            book=_load_book(rules),
+            book=load_book(rules, pack),
             results_format=None if results_format is None else results_format.value,
         )
     except (TherapySignalsError, ImportError) as error:
@@ -320,7 +324,7 @@ def report_command(
     except OSError as error:
         _fault(error)
     for warning in report.warnings:
-        _err.print(f"[yellow]warning:[/] {warning}", highlight=False)
+        _err.print(_styled("yellow", "warning:", warning), highlight=False)
     summary = report.summary
     from rich.table import Table
 
@@ -400,16 +404,16 @@ def counterfactual_command(
     show: Annotated[int, typer.Option(help="Changes to show per direction.", min=0)] = 10,
     as_json: Annotated[bool, typer.Option("--json", help="Everything found, as JSON.")] = False,
     rules: RulesOption = None,
+    pack: PacksOption = None,
 ) -> None:
     """The smallest changes to a scenario that move its level up or down, explained."""
     from .._io import read_json
-    from ..engine import Engine
     from ..errors import TherapySignalsError
     from ._counterfactual import counterfactuals
     from ._parallel import build_engine
 
     try:
-        engine = build_engine(lambda: Engine(rules))
+        engine = build_engine(lambda: make_engine(rules, pack))
         found = counterfactuals(read_json(scenario), engine, max_changes=max_changes, limit=limit)
     except TherapySignalsError as error:
         _fail(error)

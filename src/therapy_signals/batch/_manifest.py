@@ -61,7 +61,13 @@ def stamp(kind: str, book: RuleBook, command: Sequence[str] | None) -> dict[str,
             "durable_rules": _version("durable-rules"),
             "python": platform.python_version(),
         },
-        "rulebook": {"name": book.name, "version": book.version, "hash": book.content_hash},
+        # The packs applied on top of the base, in order: what to pass as --pack to rebuild this rule base.
+        "rulebook": {
+            "name": book.name,
+            "version": book.version,
+            "hash": book.content_hash,
+            "packs": [str(pack.resolve()) for pack in book.packs],
+        },
         "command": shlex.join(argv),
     }
 

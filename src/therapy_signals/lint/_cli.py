@@ -14,7 +14,10 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from .._rule_options import PacksOption
+
 if TYPE_CHECKING:
+    from ..rulebook import RuleBook
     from ._files import Exclude
     from ._finding import LintFinding
     from ._linter import Linter
@@ -128,6 +131,18 @@ def _lint_path(linter: Linter, path: str, fix: bool) -> list[LintFinding]:
     return findings
 
 
+def _rule_base(rules: Path | None, packs: list[Path] | None) -> RuleBook | Path | None:
+    """The folder, for the prebuilt index to stand in for it; with packs, the rule base loaded
+    with them (the index knows only the shipped rules' phrasings)."""
+    from .._rule_options import check_base, load_book
+
+    if packs:
+        return load_book(rules, packs)
+    if rules is not None:
+        check_base(rules)
+    return rules
+
+
 def register(app: typer.Typer) -> None:
     """Add the top-level ``lint`` command to the ``therapy-signals`` app."""
 
@@ -161,8 +176,13 @@ def register(app: typer.Typer) -> None:
         ] = None,
         rules: Annotated[
             Path | None,
-            typer.Option("--rules", help="A rule base folder (default: the shipped one).", show_default=False),
+            typer.Option(
+                "--rules",
+                help="A rule base folder (default: the configuration's, else the shipped one).",
+                show_default=False,
+            ),
         ] = None,
+        pack: PacksOption = None,
         stdin_filename: Annotated[
             str, typer.Option("--stdin-filename", help="The name findings give standard input.")
         ] = "<stdin>",
@@ -254,7 +274,7 @@ def register(app: typer.Typer) -> None:
             if max_bytes is not None:
                 settings = replace(settings, max_bytes=max_bytes)
             excludes = _excludes(settings.root, settings.exclude, exclude)
-            linter = Linter(settings, rules if rules is not None else settings.rules)
+            linter = Linter(settings, _rule_base(rules if rules is not None else settings.rules, pack))
         except TherapySignalsError as problem:
             _error(str(problem))
             raise typer.Exit(2) from None

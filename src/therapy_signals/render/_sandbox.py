@@ -134,6 +134,10 @@ MAX_ARGUMENT = 10_000
 _MAX_BITS = 4096  # integers past this are refused: their arithmetic is no longer cheap
 _CHARS_PER_STEP = 256
 _MD_ESCAPE = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~])")
+_LINE_BREAKS = re.compile(r"[\t\n\v\f\r\x85\u2028\u2029]+")
+# What a terminal or an editor would act on rather than show: C0 and C1 controls (an ESC
+# starts a colour or a cursor move) and the bidirectional overrides that reorder a line.
+_UNSHOWABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 class TemplateLimitError(SecurityError):
@@ -268,6 +272,11 @@ def _markdown_escape(value: object) -> str:
     return _MD_ESCAPE.sub(r"\\\1", str(value))
 
 
+def _plain_escape(value: object) -> str:
+    """A client's text for plain-text output: one line, with nothing a terminal would act on."""
+    return _UNSHOWABLE.sub("\ufffd", _LINE_BREAKS.sub(" ", str(value)))
+
+
 class BoundedEnvironment(ImmutableSandboxedEnvironment):
     """Jinja2's immutable sandbox, plus plain-data calls, allow-listed filters, and budgets."""
 
@@ -279,6 +288,7 @@ class BoundedEnvironment(ImmutableSandboxedEnvironment):
         defaults = self.filters
         self.filters = {name: _bounded_filter(defaults[name], name, limits) for name in _FILTERS}
         self.filters["md"] = _bounded_filter(_markdown_escape, "md", limits)
+        self.filters["plain"] = _bounded_filter(_plain_escape, "plain", limits)
         self.filters.update(_each=_each, _sized=_sized_filter, _concat=_concat, _out=_out)
         self.globals = {"range": _range, "namespace": Namespace, "dict": dict}
         self._allowed_calls = {_range, Namespace, dict}

@@ -34,8 +34,13 @@ INDICATORS: dict[Level, Indicator] = {
 }
 """How a level maps onto a card's indicator; discuss is information, not a warning."""
 
-TOPIC_SYSTEM = "https://therapy-signals.invalid/rule"
-"""The Coding system of ``source.topic``: its code is the rule id (or ``resources``)."""
+TOPIC_SYSTEM = "urn:uuid:7fb0bf8d-15e7-58c1-878c-92411aa8f5bd"
+"""The Coding system of ``source.topic``: its code is the rule id (or ``resources``).
+
+The project has no web address of its own to name a code system by, and an ``.invalid`` URL
+names nothing; FHIR's other form for a system identifier is a ``urn:uuid:`` (RFC 9562), and
+this one is fixed: ``uuid5(NAMESPACE_URL, "therapy-signals:rule-id")``. It never changes, so
+an app may match on it (docs/decisions/0026-command-line-output.md)."""
 
 _SUMMARY_LIMIT = 140  # the specification: "<140 characters"
 # A fixed namespace makes card uuids reproducible: the same guidance gives the same cards,
