@@ -25,6 +25,7 @@ from ..model import Level
 from ..rulebook import RuleBook
 from ._faults import AGAIN, RESUME, writing
 from ._io import Record, ScenarioSource, Sink, Target, error_sink, file_sha256, open_scenarios, result_sink
+from ._main_guard import check_main_guarded
 from ._manifest import errors_path, manifest_path, now, read_manifest, stamp, write_manifest
 from ._parallel import Executor, WorkerConfig, build_engine, executor
 from ._progress import progress
@@ -159,6 +160,8 @@ class Batch:
             ResumeError: ``resume`` was asked but there is nothing to resume, or the input,
                 rules or options differ from the interrupted run's.
         """
+        if (self.workers > 1 and not self.dask) or self.dask == "local":
+            check_main_guarded(f"a batch with {self.workers} workers" if not self.dask else "a local Dask cluster")
         scenarios = open_scenarios(source, input_format, self.limits)
         target = None if output is None else Target.parse(output, output_format)
         if target is not None and target.path is not None and scenarios.is_file:
@@ -179,10 +182,13 @@ class Batch:
         elif previous is not None and previous.get("status") in _UNFINISHED:
             # A run that is still going looks unfinished too; say so rather than suggest --resume.
             _OutputLock(target, manifest_file, errors_file).acquire().release()
-            raise BatchError(
-                f"{manifest_file}: an unfinished run ({previous['counts'].get('records', 0)} records done) is "
-                f"recorded for this output; add --resume to continue it, or delete the manifest to start again"
-            )
+            # One that stopped before its first record (a script's workers that could not start,
+            # Ctrl-C during start-up) left nothing to resume: this run simply starts again.
+            if previous["counts"].get("records", 0):
+                raise BatchError(
+                    f"{manifest_file}: an unfinished run ({previous['counts']['records']} records done) is "
+                    f"recorded for this output; add --resume to continue it, or delete the manifest to start again"
+                )
         return BatchRun(
             self,
             scenarios,
