@@ -229,3 +229,11 @@ def read_results(path: Path) -> Iterator[Result]:
         for row in batch.to_pylist():
             number += 1
             yield Result.from_row(row, number)
+
+
+def read_result_table(path: Path) -> Any:
+    """The whole results file as one Table, for data frames."""
+    file = _parquet_file(path)
+    if not {"scenario_id", "level"} <= set(file.schema_arrow.names):
+        raise InputError(f"{path}: not a results file (no scenario_id and level columns)")
+    return file.read()
