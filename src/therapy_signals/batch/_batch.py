@@ -13,7 +13,7 @@ import dataclasses
 import os
 import time
 from collections import Counter, deque
-from collections.abc import Generator, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -135,6 +135,7 @@ class Batch:
         command: Sequence[str] | None = None,
         verify: int = 0,
         verify_seed: int | None = None,
+        notify: Callable[[str], None] | None = None,
     ) -> BatchRun:
         """Start a run; iterate the returned :class:`BatchRun` for its items, lazily.
 
@@ -154,6 +155,8 @@ class Batch:
                 (durable_rules for a columnar run), and fail on any difference; the
                 manifest records the sample's size, seed and differences.
             verify_seed: the seed of that sample (default: a fresh one, recorded).
+            notify: called with a line for the person running the batch as it starts: with
+                ``dask="local"``, the address of the cluster's dashboard.
 
         Raises:
             InputError: the input cannot be read or a format is unknown.
@@ -200,6 +203,7 @@ class Batch:
             command=command,
             seen=previous,
             verifier=Verifier(verify, self.config, verify_seed) if verify else None,
+            notify=notify,
         )
 
     def _check_resume(
@@ -259,6 +263,7 @@ class BatchRun:
         command: Sequence[str] | None,
         seen: dict[str, Any] | None = None,
         verifier: Verifier | None = None,
+        notify: Callable[[str], None] | None = None,
     ) -> None:
         self.batch = batch
         self.source = source
@@ -281,6 +286,7 @@ class BatchRun:
         self._progress = progress
         self._command = command
         self._verifier = verifier
+        self._notify = notify
         self._discard = False
         self._pids: set[int] = set()
         self._stopped = False
@@ -405,7 +411,7 @@ class BatchRun:
         try:
             out, err = self._sinks()
             self._update("running", spent, out, err)
-            pool = executor(batch.config, batch.workers, batch.dask, batch.engine)
+            pool = executor(batch.config, batch.workers, batch.dask, batch.engine, self._notify)
             chunks = self.source.chunks(self.chunk_size, self.records)  # after those done before an interruption
             sent: deque[Sequence[Record]] = deque()  # the chunks in flight, for --verify
             with progress(self._progress, self.source.total, "scenarios", self.records) as advance:
@@ -644,6 +650,7 @@ def run_batch(
     progress: bool = False,
     verify: int = 0,
     verify_seed: int | None = None,
+    notify: Callable[[str], None] | None = None,
 ) -> BatchRun:
     """Explain every scenario of a file or an iterable, lazily, in input order.
 
@@ -677,4 +684,5 @@ def run_batch(
         progress=progress,
         verify=verify,
         verify_seed=verify_seed,
+        notify=notify,
     )

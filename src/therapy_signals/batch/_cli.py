@@ -283,6 +283,7 @@ def batch_command(
             progress=not quiet,
             command=_command(),
             verify=verify,
+            notify=lambda line: _say(line, quiet),
         )
         if run.already_complete:
             _say(f"nothing to resume: {output} is complete", quiet)
