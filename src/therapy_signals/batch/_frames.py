@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from ..errors import InputError
 from ..model import Level
+from ._extras import require
 from ._results import LIST_COLUMNS, Result
 
 if TYPE_CHECKING:
@@ -24,15 +24,8 @@ LEVEL_ORDER = tuple(level.value for level in Level)
 """The levels, lowest first: the categories of every frame's ``level`` column."""
 
 
-def _need(module: str, extra: str) -> Any:
-    import importlib
-
-    try:
-        return importlib.import_module(module)
-    except ImportError:
-        raise InputError(
-            f"{module} is not installed; it comes with the {extra!r} extra: pip install 'therapy-signals[{extra}]'"
-        ) from None
+def _need(module: str) -> Any:
+    return require(module, "a results data frame", "iterating read_results() for rows works without it")
 
 
 class Results:
@@ -50,7 +43,7 @@ class Results:
 
     def to_arrow(self) -> Any:
         """The whole file as a ``pyarrow.Table``; ``level`` a dictionary column in level order."""
-        pa = _need("pyarrow", "batch")
+        pa = _need("pyarrow")
         from . import _arrow
 
         if self.target.format == "parquet":
@@ -69,8 +62,8 @@ class Results:
         """The whole file as a ``pandas.DataFrame``: one row per scenario, ``level`` an ordered
         ``Categorical``, ``sessions`` and ``observations`` nullable ``Int32``, the list columns
         as Python lists."""
-        pd = _need("pandas", "frames")
-        pa = _need("pyarrow", "batch")
+        pd = _need("pandas")
+        pa = _need("pyarrow")
         # Int32 keeps "not given" sessions as <NA>; NumPy's int32 cannot, and pandas would make floats.
         frame = self.to_arrow().to_pandas(types_mapper={pa.int32(): pd.Int32Dtype()}.get)
         frame["level"] = pd.Categorical(frame["level"].astype(object), categories=LEVEL_ORDER, ordered=True)
@@ -80,8 +73,8 @@ class Results:
 
     def to_polars(self) -> Any:
         """The whole file as a ``polars.DataFrame``, ``level`` a ``polars.Enum`` in level order."""
-        pl = _need("polars", "frames")
-        pa = _need("pyarrow", "batch")
+        pl = _need("polars")
+        pa = _need("pyarrow")
         table = self.to_arrow()
         at = table.schema.get_field_index("level")
         table = table.set_column(at, "level", table["level"].cast(pa.string()))

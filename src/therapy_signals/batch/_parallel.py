@@ -355,10 +355,11 @@ class Dask:
     def __init__(
         self, config: WorkerConfig, address: str, workers: int, notify: Callable[[str], None] | None = None
     ) -> None:
-        try:
-            from distributed import Client, LocalCluster
-        except ImportError:
-            raise BatchError("--dask needs dask.distributed: pip install 'therapy-signals[dask]'") from None
+        from ._extras import require
+
+        require("distributed", "--dask (running on dask.distributed)")
+        from distributed import Client, LocalCluster
+
         self.config = config
         self._cluster: Any = None
         if address == "local":

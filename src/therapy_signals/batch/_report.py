@@ -385,6 +385,10 @@ def write_report(
     ``book`` (the rule base the results came from) adds rule titles, levels and the rules
     that never fired; without it those are left out.
     """
+    from ._extras import require
+
+    # Before reading what may be a large file.
+    require("matplotlib.figure", "drawing the report's charts", "summarize() counts without it")
     results = Path(results)
     folder = Path(out)
     summary = summarize(read_results(results, results_format))
