@@ -341,8 +341,9 @@ class Processes:
         except BrokenProcessPool as error:
             raise BatchError(
                 f"a worker process stopped unexpectedly ({error}); its standard error above says why "
-                "(out of memory, a crash in durable_rules, or a script read from standard input, "
-                "which worker processes cannot import again)"
+                "(out of memory, a crash in durable_rules, a script that starts the batch outside "
+                '`if __name__ == "__main__":`, or a script read from standard input, which worker '
+                "processes cannot import again)"
             ) from None
 
     def close(self) -> None:
