@@ -127,3 +127,24 @@ def test_the_data_frame_examples_of_the_page_run(tmp_path: Path, engine: Engine,
     assert len(joined) == observations  # every observation found its result, the unnamed ones as s<n> too
     assert set(joined.scenario_id) >= {"s1", "s4"}
     assert {"frequency", "initiated_by", "response", "level", "findings"} <= set(joined.columns)
+
+
+def test_an_empty_file_gives_an_empty_frame_with_every_level(tmp_path: Path, engine: Engine) -> None:
+    out = tmp_path / "empty.parquet"
+    Batch(engine=engine).run([], out).complete()
+    frame = read_results(out).to_pandas()
+    assert len(frame) == 0 and list(frame.level.cat.categories) == LEVELS
+    assert read_results(out).to_polars().schema["level"] == pl.Enum(LEVELS)
+
+
+def test_a_level_that_is_no_level_is_refused_not_dropped(tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    from therapy_signals.batch._arrow import result_schema
+    from therapy_signals.errors import InputError
+
+    row = {"scenario_id": "x", "setting": "individual", "sessions": None, "observations": 1, "signals": ["a"]}
+    row |= {"level": "catastrophic", "findings": [], "superseded": [], "categories": []}
+    pq.write_table(pa.Table.from_pylist([row], result_schema(False)), tmp_path / "odd.parquet")
+    with pytest.raises(InputError, match=r"odd.parquet: level 'catastrophic' is not one of normal, discuss, concern"):
+        read_results(tmp_path / "odd.parquet").to_pandas()

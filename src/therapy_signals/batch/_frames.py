@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from ..errors import InputError
 from ..model import Level
 from ._extras import require
 from ._results import LIST_COLUMNS, Result
@@ -55,6 +56,11 @@ class Results:
             table = pa.Table.from_pylist(rows, _arrow.result_schema(with_text))
         levels = pa.array(LEVEL_ORDER, pa.string())
         codes = pa.compute.index_in(table["level"], value_set=levels).cast(pa.int8())
+        if codes.null_count:  # a file from elsewhere: say so rather than let the row's level vanish
+            unknown = pa.compute.filter(table["level"], pa.compute.is_null(codes)).to_pylist()[0]
+            raise InputError(
+                f"{self.target.name}: level {unknown!r} is not one of {', '.join(LEVEL_ORDER)}; not a results file"
+            )
         level = pa.DictionaryArray.from_arrays(codes.combine_chunks(), levels, ordered=True)
         return table.set_column(table.schema.get_field_index("level"), pa.field("level", level.type), level)
 
