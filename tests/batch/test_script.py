@@ -17,6 +17,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from therapy_signals import Engine, RuleBook
 from therapy_signals.batch import Batch, write_scenarios
@@ -94,10 +96,23 @@ def test_top_level_code_without_a_function_is_refused_too(tmp_path: Path, book: 
         ("try:\n    if __name__ == '__main__':\n        run()\nfinally:\n    pass\n", 3, True),
         ("if x:\n    run()\n", 2, False),
         ("def broken(:\n", 1, True),  # cannot tell: never refuse a script for our parser's sake
+        ('if __name__ == "__main__" and not quiet:\n    run()\n', 2, True),
+        ('if __name__ != "__main__":\n    pass\nelse:\n    run()\n', 4, True),
+        ('if __name__ == "__main__":\n    pass\nelse:\n    run()\n', 4, False),
+        ('if __name__ == "__main__":\n    def f():\n        run()\nf()\n', 4, False),
     ],
 )
 def test_what_counts_as_guarded(source: str, line: int, guarded: bool) -> None:
     assert _guarded(source, line) is guarded
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    source=st.one_of(st.text(max_size=300), st.just("(" * 300 + ")" * 300), st.just("if x:\n" * 120 + " run()")),
+    line=st.integers(-5, 400),
+)
+def test_any_text_is_judged_without_raising(source: str, line: int) -> None:
+    assert isinstance(_guarded(source, line), bool)
 
 
 def _stopped_at_start() -> Iterator[str]:

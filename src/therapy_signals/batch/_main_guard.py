@@ -20,26 +20,40 @@ from ..errors import BatchError
 __all__ = ["check_main_guarded"]
 
 
-def _is_main_test(test: ast.expr) -> bool:
-    """``__name__ == "__main__"``, either way round."""
-    if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq)):
-        return False
-    sides = [test.left, test.comparators[0]]
-    named = any(isinstance(s, ast.Name) and s.id == "__name__" for s in sides)
-    return named and any(isinstance(s, ast.Constant) and s.value == "__main__" for s in sides)
+def _main_compare(test: ast.expr) -> type[ast.cmpop] | None:
+    """``ast.Eq`` or ``ast.NotEq`` when the test compares ``__name__`` with ``"__main__"``
+    anywhere in it (``if __name__ == "__main__" and not quiet:`` counts too)."""
+    for node in ast.walk(test):
+        if not (isinstance(node, ast.Compare) and len(node.ops) == 1 and type(node.ops[0]) in (ast.Eq, ast.NotEq)):
+            continue
+        sides = [node.left, node.comparators[0]]
+        named = any(isinstance(s, ast.Name) and s.id == "__name__" for s in sides)
+        if named and any(isinstance(s, ast.Constant) and s.value == "__main__" for s in sides):
+            return type(node.ops[0])
+    return None
+
+
+def _within(body: list[ast.stmt], line: int) -> bool:
+    return bool(body) and body[0].lineno <= line <= (body[-1].end_lineno or body[-1].lineno)
 
 
 def _guarded(source: str, line: int) -> bool:
-    """Whether ``line`` of the script lies in the body of an ``if __name__ == "__main__":``."""
+    """Whether ``line`` of the script lies in the branch of an ``if`` that runs only as ``__main__``.
+
+    Lenient by design: a refusal of a good script is worse than a run that fails later.
+    """
     try:
         tree = ast.parse(source)
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return True  # cannot tell: let the run go ahead rather than refuse a good script
     for node in ast.walk(tree):
-        if isinstance(node, ast.If) and _is_main_test(node.test) and node.body:
-            first, last = node.body[0].lineno, node.body[-1].end_lineno or node.body[-1].lineno
-            if first <= line <= last:
-                return True
+        if not isinstance(node, ast.If):
+            continue
+        op = _main_compare(node.test)
+        if op is ast.Eq and _within(node.body, line):
+            return True
+        if op is ast.NotEq and _within(node.orelse, line):
+            return True
     return False
 
 
