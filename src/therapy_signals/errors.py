@@ -18,6 +18,7 @@ __all__ = [
     "InputError",
     "LintConfigError",
     "LocaleError",
+    "MissingExtraError",
     "Problem",
     "RenderError",
     "ResumeError",
@@ -129,3 +130,13 @@ class LintConfigError(TherapySignalsError, ValueError):
 class ServeError(TherapySignalsError, OSError):
     """The HTTP service cannot start: its port is taken, or its workers keep exiting; the
     message names the address and what to change."""
+
+
+class MissingExtraError(TherapySignalsError, ImportError):
+    """A part of the library needs a package of an extra that is not installed (pyarrow and
+    matplotlib of ``batch``, dask of ``dask``, pandas and polars of ``frames``); the message
+    names the package, the extra and the ``pip install`` line."""
+
+    def __init__(self, message: str, *, extra: str, module: str) -> None:
+        super().__init__(message, name=module)
+        self.extra = extra

@@ -108,7 +108,7 @@ def test_bad_records_are_set_aside_unless_fail_fast(tmp_path: Path) -> None:
     good = ok("generate", "--design", "random", "--n", "20", "--seed", "2", "-q").stdout.decode().splitlines()
     source.write_text("\n".join(good[:5] + BAD_LINES[:2] + good[5:]) + "\n")
     out = tmp_path / "out.csv"
-    done = ok("batch", source, "-o", out)
+    done = ok("batch", source, "-o", out, "--max-errors", "2")  # without it, exit code 1 (test_exit_codes)
     assert "22 records: 20 results" in done.stderr.decode() and "2 rejected, see" in done.stderr.decode()
     errors = [json.loads(line) for line in Path(f"{out}.errors.jsonl").read_text().splitlines()]
     assert [(e["line"], e["error"]) for e in errors] == [(6, "invalid JSON"), (7, "invalid scenario")]

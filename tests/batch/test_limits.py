@@ -297,7 +297,7 @@ def test_the_command_line_takes_max_bytes_and_records_it(tmp_path: Path, book: R
         command = [str(SCRIPT), "batch", str(source), "-o", str(out), "--chunk-size", "10", *options]
         return subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
 
-    done = batch("--max-bytes", "400")
+    done = batch("--max-bytes", "400", "--max-errors", "20")
     assert done.returncode == 0, done.stderr
     assert "60 records: 40 results" in done.stderr and "20 rejected" in done.stderr
     errors = list(read_errors(Path(f"{out}.errors.jsonl")))

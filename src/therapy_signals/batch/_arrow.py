@@ -30,10 +30,10 @@ from ._results import RESULT_COLUMNS, ItemBlock, Result
 try:
     import pyarrow as pa  # type: ignore[import-untyped]
     import pyarrow.parquet as pq  # type: ignore[import-untyped]
-except ImportError as error:  # pragma: no cover - exercised only without the extra
-    raise ImportError(
-        "Parquet files need pyarrow: pip install 'therapy-signals[batch]' (JSONL and CSV work without it)"
-    ) from error
+except ImportError:  # exercised only without the extra (tests/batch/test_extras.py)
+    from ._extras import hint
+
+    raise hint("pyarrow", "reading or writing a Parquet file", "JSONL and CSV work without it") from None
 
 __all__ = ["ResultParts", "read_results", "read_scenario_records", "row_count", "write_scenarios"]
 
@@ -229,3 +229,11 @@ def read_results(path: Path) -> Iterator[Result]:
         for row in batch.to_pylist():
             number += 1
             yield Result.from_row(row, number)
+
+
+def read_result_table(path: Path) -> Any:
+    """The whole results file as one Table, for data frames."""
+    file = _parquet_file(path)
+    if not {"scenario_id", "level"} <= set(file.schema_arrow.names):
+        raise InputError(f"{path}: not a results file (no scenario_id and level columns)")
+    return file.read()

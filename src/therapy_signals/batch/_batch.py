@@ -13,7 +13,7 @@ import dataclasses
 import os
 import time
 from collections import Counter, deque
-from collections.abc import Generator, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -25,6 +25,7 @@ from ..model import Level
 from ..rulebook import RuleBook
 from ._faults import AGAIN, RESUME, writing
 from ._io import Record, ScenarioSource, Sink, Target, error_sink, file_sha256, open_scenarios, result_sink
+from ._main_guard import check_main_guarded
 from ._manifest import errors_path, manifest_path, now, read_manifest, stamp, write_manifest
 from ._parallel import Executor, WorkerConfig, build_engine, executor
 from ._progress import progress
@@ -134,6 +135,7 @@ class Batch:
         command: Sequence[str] | None = None,
         verify: int = 0,
         verify_seed: int | None = None,
+        notify: Callable[[str], None] | None = None,
     ) -> BatchRun:
         """Start a run; iterate the returned :class:`BatchRun` for its items, lazily.
 
@@ -153,12 +155,16 @@ class Batch:
                 (durable_rules for a columnar run), and fail on any difference; the
                 manifest records the sample's size, seed and differences.
             verify_seed: the seed of that sample (default: a fresh one, recorded).
+            notify: called with a line for the person running the batch as it starts: with
+                ``dask="local"``, the address of the cluster's dashboard.
 
         Raises:
             InputError: the input cannot be read or a format is unknown.
             ResumeError: ``resume`` was asked but there is nothing to resume, or the input,
                 rules or options differ from the interrupted run's.
         """
+        if (self.workers > 1 and not self.dask) or self.dask == "local":
+            check_main_guarded(f"a batch with {self.workers} workers" if not self.dask else "a local Dask cluster")
         scenarios = open_scenarios(source, input_format, self.limits)
         target = None if output is None else Target.parse(output, output_format)
         if target is not None and target.path is not None and scenarios.is_file:
@@ -179,10 +185,13 @@ class Batch:
         elif previous is not None and previous.get("status") in _UNFINISHED:
             # A run that is still going looks unfinished too; say so rather than suggest --resume.
             _OutputLock(target, manifest_file, errors_file).acquire().release()
-            raise BatchError(
-                f"{manifest_file}: an unfinished run ({previous['counts'].get('records', 0)} records done) is "
-                f"recorded for this output; add --resume to continue it, or delete the manifest to start again"
-            )
+            # One that stopped before its first record (a script's workers that could not start,
+            # Ctrl-C during start-up) left nothing to resume: this run simply starts again.
+            if previous["counts"].get("records", 0):
+                raise BatchError(
+                    f"{manifest_file}: an unfinished run ({previous['counts']['records']} records done) is "
+                    f"recorded for this output; add --resume to continue it, or delete the manifest to start again"
+                )
         return BatchRun(
             self,
             scenarios,
@@ -194,6 +203,7 @@ class Batch:
             command=command,
             seen=previous,
             verifier=Verifier(verify, self.config, verify_seed) if verify else None,
+            notify=notify,
         )
 
     def _check_resume(
@@ -253,6 +263,7 @@ class BatchRun:
         command: Sequence[str] | None,
         seen: dict[str, Any] | None = None,
         verifier: Verifier | None = None,
+        notify: Callable[[str], None] | None = None,
     ) -> None:
         self.batch = batch
         self.source = source
@@ -275,6 +286,7 @@ class BatchRun:
         self._progress = progress
         self._command = command
         self._verifier = verifier
+        self._notify = notify
         self._discard = False
         self._pids: set[int] = set()
         self._stopped = False
@@ -399,7 +411,7 @@ class BatchRun:
         try:
             out, err = self._sinks()
             self._update("running", spent, out, err)
-            pool = executor(batch.config, batch.workers, batch.dask, batch.engine)
+            pool = executor(batch.config, batch.workers, batch.dask, batch.engine, self._notify)
             chunks = self.source.chunks(self.chunk_size, self.records)  # after those done before an interruption
             sent: deque[Sequence[Record]] = deque()  # the chunks in flight, for --verify
             with progress(self._progress, self.source.total, "scenarios", self.records) as advance:
@@ -638,6 +650,7 @@ def run_batch(
     progress: bool = False,
     verify: int = 0,
     verify_seed: int | None = None,
+    notify: Callable[[str], None] | None = None,
 ) -> BatchRun:
     """Explain every scenario of a file or an iterable, lazily, in input order.
 
@@ -671,4 +684,5 @@ def run_batch(
         progress=progress,
         verify=verify,
         verify_seed=verify_seed,
+        notify=notify,
     )

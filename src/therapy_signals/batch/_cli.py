@@ -215,6 +215,14 @@ def batch_command(
     text: Annotated[bool, typer.Option("--text", help="Add each guidance as plain text, in a 'text' column.")] = False,
     chunk_size: Annotated[int, typer.Option(help="Scenarios per task and per checkpoint.", min=1)] = 5000,
     fail_fast: Annotated[bool, typer.Option("--fail-fast", help="Stop at the first invalid record.")] = False,
+    max_errors: Annotated[
+        int,
+        typer.Option(
+            "--max-errors",
+            help="Rejected records allowed before the exit code is 1 (the run still goes to the end).",
+            min=0,
+        ),
+    ] = 0,
     resume: Annotated[bool, typer.Option("--resume", help="Continue the interrupted run into this output.")] = False,
     errors: Annotated[
         Path | None, typer.Option(help="Where rejected records go (default: <output>.errors.jsonl).")
@@ -278,9 +286,11 @@ def batch_command(
             progress=not quiet,
             command=_command(),
             verify=verify,
+            notify=lambda line: _say(line, quiet),
         )
         if run.already_complete:
             _say(f"nothing to resume: {output} is complete", quiet)
+            _too_many_rejected(run, max_errors)
             return
         run.complete()
     except KeyboardInterrupt:
@@ -299,6 +309,24 @@ def batch_command(
     if verify:
         message += f"; --verify: {min(verify, run.results):,} rows the same on the other backend"
     _say(message, quiet)
+    _too_many_rejected(run, max_errors)
+
+
+def _too_many_rejected(run: Any, allowed: int) -> None:
+    """Exit 1 when more records were rejected than ``--max-errors`` allows: a pipeline must not
+    take a run that silently dropped records for a clean one (the files are complete all the same)."""
+    if run.errors <= allowed:
+        return
+    from rich.markup import escape
+
+    where = f"; {run.errors_file} lists them" if run.errors_file else ""
+    _err.print(
+        f"[bold red]error:[/] {escape(f'{run.errors:,} records rejected, more than --max-errors {allowed:,} allows')}"
+        f"{escape(where)}",
+        markup=True,
+        highlight=False,
+    )
+    raise typer.Exit(1)
 
 
 def report_command(
@@ -339,13 +367,37 @@ def report_command(
     )
 
 
+def _print_groups(title: str, groups: dict[str, Any], show: int, levels: bool) -> None:
+    if not groups:
+        return
+    _out.print(f"\n{title} (a scenario is under every rule that appeared or disappeared in it):", highlight=False)
+    for rule, group in groups.items():
+        ids = group["scenario_ids"]
+        examples = ", ".join(ids[:show]) + (f", ... ({len(ids) - show} more)" if len(ids) > show else "")
+        moved = f"{group['up']:,} up, {group['down']:,} down; " if levels else ""
+        _out.print(
+            f"  {rule}: {group['scenarios']:,} scenario{'s' if group['scenarios'] != 1 else ''} "
+            f"({moved}fires in {group['added_in']:,}, no longer in {group['removed_in']:,})"
+            + (f", e.g. {examples}" if examples else ""),
+            highlight=False,
+        )
+
+
 def diff_command(
     before: Annotated[Path, typer.Argument(help="Results before (e.g. with the old rules).")],
     after: Annotated[Path, typer.Argument(help="Results after, of the same scenarios.")],
     as_json: Annotated[bool, typer.Option("--json", help="Every change as one JSON document.")] = False,
     show: Annotated[int, typer.Option(help="Scenario ids to list per rule.", min=0)] = 5,
+    exit_code: Annotated[
+        bool,
+        typer.Option(
+            "--exit-code",
+            help="Exit with 1 when anything changed (a level, a finding, a scenario in one file only), "
+            "as git diff --exit-code does; 0 when nothing did.",
+        ),
+    ] = False,
 ) -> None:
-    """List the scenarios whose level changed between two result files, grouped by rule."""
+    """List the scenarios whose level or findings changed between two result files, grouped by rule."""
     from ..errors import TherapySignalsError
     from ._diff import diff_results
 
@@ -356,27 +408,18 @@ def diff_command(
     data = diff.to_dict()
     if as_json:
         sys.stdout.write(json.dumps(data, indent=2) + "\n")
-        return
-    _out.print(
-        f"compared {diff.compared:,} scenarios: {len(diff.changes):,} changed level "
-        f"({data['up']:,} up, {data['down']:,} down); {diff.findings_changed:,} more changed findings "
-        f"but not level; {len(diff.only_before):,} only in {before.name}, "
-        f"{len(diff.only_after):,} only in {after.name}",
-        highlight=False,
-    )
-    if not diff.changes:
-        return
-    _out.print("\nBy rule (a scenario is under every rule that appeared or disappeared in it):", highlight=False)
-    for rule, group in data["by_rule"].items():
-        ids = group["scenario_ids"]
-        examples = ", ".join(ids[:show]) + (f", ... ({len(ids) - show} more)" if len(ids) > show else "")
+    else:
         _out.print(
-            f"  {rule}: {group['scenarios']:,} scenario{'s' if group['scenarios'] != 1 else ''} "
-            f"({group['up']:,} up, {group['down']:,} down; "
-            f"fires in {group['added_in']:,}, no longer in {group['removed_in']:,})"
-            + (f", e.g. {examples}" if examples else ""),
+            f"compared {diff.compared:,} scenarios: {len(diff.changes):,} changed level "
+            f"({data['up']:,} up, {data['down']:,} down); {diff.findings_changed:,} more changed findings "
+            f"but not level; {len(diff.only_before):,} only in {before.name}, "
+            f"{len(diff.only_after):,} only in {after.name}",
             highlight=False,
         )
+        _print_groups("By rule", data["by_rule"], show, levels=True)
+        _print_groups("Findings changed, level the same, by rule", data["same_level_by_rule"], show, levels=False)
+    if exit_code and diff.changed:
+        raise typer.Exit(1)
 
 
 def _print_direction(name: str, found: list[Any], book: Any, show: int) -> None:

@@ -33,6 +33,9 @@ class Change:
 
     @property
     def direction(self) -> str:
+        """``up``, ``down``, or ``same`` for a scenario whose findings changed but not its level."""
+        if self.after == self.before:
+            return "same"
         return "up" if self.after > self.before else "down"
 
     def to_dict(self) -> dict[str, Any]:
@@ -54,6 +57,8 @@ class Diff:
     same_level: int = 0
     findings_changed: int = 0
     changes: list[Change] = field(default_factory=list)
+    same_level_changes: list[Change] = field(default_factory=list)
+    """The scenarios whose findings changed while their level stayed (``direction`` ``same``)."""
     only_before: list[str] = field(default_factory=list)
     only_after: list[str] = field(default_factory=list)
 
@@ -64,11 +69,17 @@ class Diff:
         A scenario can sit under several rules; changes with the same findings on both
         sides are under :data:`LEVEL_ONLY`. Rules with the most changes come first.
         """
-        groups: dict[str, list[Change]] = {}
-        for change in self.changes:
-            for rule in (*change.added, *change.removed) or (LEVEL_ONLY,):
-                groups.setdefault(rule, []).append(change)
-        return dict(sorted(groups.items(), key=lambda item: (-len(item[1]), item[0])))
+        return _grouped(self.changes)
+
+    @property
+    def same_level_by_rule(self) -> dict[str, list[Change]]:
+        """:attr:`by_rule` for the scenarios whose findings changed but not their level."""
+        return _grouped(self.same_level_changes)
+
+    @property
+    def changed(self) -> bool:
+        """Whether anything differs: a level, a finding, or a scenario in one file only."""
+        return bool(self.changes or self.same_level_changes or self.only_before or self.only_after)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -80,19 +91,33 @@ class Diff:
             "findings_changed_same_level": self.findings_changed,
             "only_before": self.only_before,
             "only_after": self.only_after,
-            "by_rule": {
-                rule: {
-                    "scenarios": len(changes),
-                    "added_in": sum(rule in c.added for c in changes),
-                    "removed_in": sum(rule in c.removed for c in changes),
-                    "up": sum(c.direction == "up" for c in changes),
-                    "down": sum(c.direction == "down" for c in changes),
-                    "scenario_ids": [c.scenario_id for c in changes],
-                }
-                for rule, changes in self.by_rule.items()
-            },
+            "by_rule": _groups_dict(self.by_rule),
             "changes": [c.to_dict() for c in self.changes],
+            "same_level_by_rule": _groups_dict(self.same_level_by_rule),
+            "same_level_changes": [c.to_dict() for c in self.same_level_changes],
         }
+
+
+def _grouped(changes: list[Change]) -> dict[str, list[Change]]:
+    groups: dict[str, list[Change]] = {}
+    for change in changes:
+        for rule in (*change.added, *change.removed) or (LEVEL_ONLY,):
+            groups.setdefault(rule, []).append(change)
+    return dict(sorted(groups.items(), key=lambda item: (-len(item[1]), item[0])))
+
+
+def _groups_dict(groups: dict[str, list[Change]]) -> dict[str, Any]:
+    return {
+        rule: {
+            "scenarios": len(changes),
+            "added_in": sum(rule in c.added for c in changes),
+            "removed_in": sum(rule in c.removed for c in changes),
+            "up": sum(c.direction == "up" for c in changes),
+            "down": sum(c.direction == "down" for c in changes),
+            "scenario_ids": [c.scenario_id for c in changes],
+        }
+        for rule, changes in groups.items()
+    }
 
 
 def _index(path: Path, given: str | None) -> dict[str, tuple[Level, tuple[str, ...]]]:
@@ -123,17 +148,17 @@ def diff_results(
         level, findings = previous
         if level is result.level:
             diff.same_level += 1
-            diff.findings_changed += set(findings) != set(result.findings)
-            continue
-        diff.changes.append(
-            Change(
-                result.scenario_id,
-                level,
-                result.level,
-                added=_missing(result.findings, findings),
-                removed=_missing(findings, result.findings),
-            )
+            if set(findings) == set(result.findings):
+                continue
+            diff.findings_changed += 1
+        change = Change(
+            result.scenario_id,
+            level,
+            result.level,
+            added=_missing(result.findings, findings),
+            removed=_missing(findings, result.findings),
         )
+        (diff.same_level_changes if level is result.level else diff.changes).append(change)
     diff.only_before = [s for s in old if s not in seen]
     return diff
 

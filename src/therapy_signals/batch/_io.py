@@ -20,7 +20,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Literal, Protocol, cast, overload
+from typing import IO, TYPE_CHECKING, Any, Literal, Protocol, cast, overload
 
 from .._json import JsonFaultError, decode, parse
 from ..errors import InputError, Problem
@@ -28,6 +28,9 @@ from ..limits import DEFAULT_INPUT_LIMITS, InputLimits
 from ..model import Scenario
 from ._faults import AGAIN, RESUME, writing
 from ._results import ItemBlock, Rejected, Result
+
+if TYPE_CHECKING:
+    from ._frames import Results
 
 __all__ = [
     "FORMATS",
@@ -709,11 +712,22 @@ def error_sink(path: Path | None, resume_from: Mapping[str, int] | None = None) 
 # -- reading results --------------------------------------------------------------------------
 
 
-def read_results(source: str | Path, given: str | None = None) -> Iterator[Result]:
-    """Every row of a results file written by ``therapy-signals batch``, in order."""
+def read_results(source: str | Path, given: str | None = None) -> Results:
+    """Every row of a results file written by ``therapy-signals batch``, in order.
+
+    Iterate it for :class:`Result` rows (read lazily, each time afresh), or take it whole as
+    a data frame: ``.to_pandas()``, ``.to_polars()`` (the ``frames`` extra) or ``.to_arrow()``.
+    """
+    from ._frames import Results
+
     target = Target.parse(source, given)
     if target.path is None:
         raise InputError("-: read results from a file")
+    return Results(target, lambda: _read_result_rows(target))
+
+
+def _read_result_rows(target: Target) -> Iterator[Result]:
+    assert target.path is not None
     if target.format == "parquet":
         from . import _arrow
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import importlib.util
 import logging
 import multiprocessing
 import os
@@ -340,8 +341,9 @@ class Processes:
         except BrokenProcessPool as error:
             raise BatchError(
                 f"a worker process stopped unexpectedly ({error}); its standard error above says why "
-                "(out of memory, a crash in durable_rules, or a script read from standard input, "
-                "which worker processes cannot import again)"
+                "(out of memory, a crash in durable_rules, a script that starts the batch outside "
+                '`if __name__ == "__main__":`, or a script read from standard input, which worker '
+                "processes cannot import again)"
             ) from None
 
     def close(self) -> None:
@@ -351,22 +353,34 @@ class Processes:
 class Dask:
     """dask.distributed workers: a LocalCluster for ``local``, else a scheduler's address."""
 
-    def __init__(self, config: WorkerConfig, address: str, workers: int) -> None:
-        try:
-            from distributed import Client, LocalCluster
-        except ImportError:
-            raise BatchError("--dask needs dask.distributed: pip install 'therapy-signals[dask]'") from None
+    def __init__(
+        self, config: WorkerConfig, address: str, workers: int, notify: Callable[[str], None] | None = None
+    ) -> None:
+        from ._extras import require
+
+        require("distributed", "--dask (running on dask.distributed)")
+        from distributed import Client, LocalCluster
+
         self.config = config
         self._cluster: Any = None
         if address == "local":
+            # The dashboard only without anything to serve it: bokeh comes with the dask extra.
+            dashboard = importlib.util.find_spec("bokeh") is not None
             self._cluster = LocalCluster(  # type: ignore[no-untyped-call]
                 n_workers=workers,
                 threads_per_worker=1,
                 processes=True,
-                dashboard_address=None,
+                # This machine only, on a free port: a dashboard shows what runs, to whoever reaches it.
+                dashboard_address="127.0.0.1:0" if dashboard else None,
                 silence_logs=logging.ERROR,
             )
             self._client = Client(self._cluster)  # type: ignore[no-untyped-call]
+            if notify is not None:
+                notify(
+                    f"Dask dashboard: {self._cluster.dashboard_link}"
+                    if dashboard
+                    else "Dask dashboard: none, bokeh is not installed (pip install 'therapy-signals[dask]')"
+                )
         else:
             try:
                 self._client = Client(address, timeout="20s")  # type: ignore[no-untyped-call]
@@ -389,10 +403,20 @@ class Dask:
             self._cluster.close()
 
 
-def executor(config: WorkerConfig, workers: int, dask: str | None, engine: Engine | None = None) -> Executor:
-    """The executor the options ask for; in-process when there is one worker and no Dask."""
+def executor(
+    config: WorkerConfig,
+    workers: int,
+    dask: str | None,
+    engine: Engine | None = None,
+    notify: Callable[[str], None] | None = None,
+) -> Executor:
+    """The executor the options ask for; in-process when there is one worker and no Dask.
+
+    ``notify`` hears what the person running the batch should know as it starts (the address
+    of a local Dask cluster's dashboard).
+    """
     if dask:
-        return Dask(config, dask, workers)
+        return Dask(config, dask, workers, notify)
     if workers > 1:
         return Processes(config, workers)
     if engine is not None:

@@ -140,13 +140,37 @@ def _chart_categories(summary: Summary, path: Path) -> Path:
     return _save(figure, path)
 
 
-def _chart_rules(summary: Summary, book: RuleBook | None, path: Path, top: int = 40) -> Path:
+_TOP_RULES = 40
+
+
+def _ranked_rules(summary: Summary, book: RuleBook | None) -> list[str]:
+    """Every rule seen or in the rule base, the most frequent (finding or superseded) first."""
+    every = set(summary.findings) | set(summary.superseded) | set(book.rules if book else ())
+    return sorted(every, key=lambda r: (-(summary.findings[r] + summary.superseded[r]), r))
+
+
+def rules_left_out(summary: Summary, book: RuleBook | None, top: int = _TOP_RULES) -> list[str]:
+    """The rules the rules chart has no room for, most frequent first (rules.csv has them all)."""
+    return _ranked_rules(summary, book)[top:]
+
+
+def _left_out_note(summary: Summary, left: Sequence[str]) -> str:
+    never = sum(1 for r in left if not summary.findings[r] and not summary.superseded[r])
+    fired = len(left) - never
+    most = max((summary.findings[r] + summary.superseded[r] for r in left), default=0)
+    parts = [f"{fired} less frequent (at most {most:,} scenarios each)"] if fired else []
+    if never:
+        parts.append(f"{never} that never fired")
+    return f"Not shown: {len(left)} rules, " + " and ".join(parts) + "; rules.csv and the page list them all"
+
+
+def draw_rules(summary: Summary, book: RuleBook | None, top: int = _TOP_RULES) -> Figure:
     from matplotlib.patches import Patch
 
-    every = set(summary.findings) | set(summary.superseded) | set(book.rules if book else ())
-    ranked = sorted(every, key=lambda r: (-(summary.findings[r] + summary.superseded[r]), r))
+    ranked = _ranked_rules(summary, book)
     rules = ranked[:top][::-1]  # barh draws bottom up: the most frequent on top
-    figure = _figure(7.5, max(3.0, 0.2 * len(rules) + 1.4))
+    left = ranked[top:]
+    figure = _figure(7.5, max(3.0, 0.2 * len(rules) + 1.4 + (0.3 if left else 0)))
     axes = figure.subplots()
     found = [summary.findings[r] for r in rules]
     gave = [summary.superseded[r] for r in rules]
@@ -155,13 +179,19 @@ def _chart_rules(summary: Summary, book: RuleBook | None, path: Path, top: int =
     axes.barh(rules, gave, left=found, color="#bdbdbd")
     axes.set_xlim(0, max([f + g for f, g in zip(found, gave, strict=True)] + [1]) * 1.05)
     axes.tick_params(axis="y", labelsize=7)
-    shown = f"the {len(rules)} most frequent of {len(every)} rules" if len(every) > len(rules) else "every rule"
-    axes.set_title(f"How often each rule fired: {shown}")
+    shown = f"the {len(rules)} most frequent of {len(ranked)} rules" if left else "every rule"
+    figure.suptitle(f"How often each rule fired: {shown}")  # over the figure: long rule ids push the axes right
     axes.set_xlabel("scenarios")
+    if left:  # a reader must not take the chart for the whole rule base
+        figure.supxlabel(_left_out_note(summary, left), fontsize=7, color="#424242")
     handles = [Patch(color=LEVEL_COLOURS[level], label=f"finding, {level.value}") for level in Level]
     handles.append(Patch(color="#bdbdbd", label="matched, superseded"))
     axes.legend(handles=handles, loc="lower right", fontsize=7)
-    return _save(figure, path)
+    return figure
+
+
+def _chart_rules(summary: Summary, book: RuleBook | None, path: Path) -> Path:
+    return _save(draw_rules(summary, book), path)
 
 
 def _shares(rows: Mapping[Any, Counter[str]], keys: Sequence[Any]) -> list[list[float]]:
@@ -173,8 +203,26 @@ def _shares(rows: Mapping[Any, Counter[str]], keys: Sequence[Any]) -> list[list[
     return shares
 
 
-def _chart_signal_levels(summary: Summary, path: Path) -> Path:
-    signals = sorted(summary.signal_levels)
+def signal_order(summary: Summary, book: RuleBook | None) -> list[tuple[str, str]]:
+    """The signals seen, as (category, signal), grouped by category in the vocabulary's order
+    (everyday first, safety last) and in the rule base's order within one; signals the rule
+    base does not know come last, under "other"."""
+    known = list(book.signals) if book is not None else []
+    rank = {signal: index for index, signal in enumerate(known)}
+    categories = [c.value for c in Category]
+
+    def key(signal: str) -> tuple[int, int, str]:
+        if book is None or signal not in book.signals:
+            return (len(categories), 0, signal)
+        return (categories.index(book.category_of(signal).value), rank[signal], signal)
+
+    ordered = sorted(summary.signal_levels, key=key)
+    return [(book.category_of(s).value if book is not None and s in book.signals else "other", s) for s in ordered]
+
+
+def draw_signal_levels(summary: Summary, book: RuleBook | None) -> Figure:
+    order = signal_order(summary, book)
+    signals = [s for _, s in order]
     figure = _figure(7.5, max(3.0, 0.24 * len(signals) + 1.5))
     axes = figure.subplots()
     shares = _shares(summary.signal_levels, signals) if signals else [[0.0] * len(LEVELS)]
@@ -186,9 +234,32 @@ def _chart_signal_levels(summary: Summary, path: Path) -> Path:
             if value:
                 colour = "white" if value > 0.6 else "black"
                 axes.text(column, row, f"{value:.0%}", ha="center", va="center", fontsize=6, color=colour)
-    axes.set_title("Overall level of the scenarios that contain each signal (row shares)")
-    figure.colorbar(image, ax=axes, label="share of the signal's scenarios", shrink=0.6)
-    return _save(figure, path)
+    groups = _groups([c for c, _ in order])
+    if book is not None and groups:
+        # One band per category: a line between them, the category's name on the right.
+        for _, start, _ in groups[1:]:
+            axes.axhline(start - 0.5, color="#212121", linewidth=0.8)
+        side = axes.secondary_yaxis("right")
+        side.set_yticks([(start + end - 1) / 2 for _, start, end in groups], [name for name, _, _ in groups])
+        side.tick_params(length=0, labelsize=8)
+    axes.set_title("Overall level of the scenarios that contain each signal, by category (row shares)")
+    figure.colorbar(image, ax=axes, label="share of the signal's scenarios", shrink=0.6, pad=0.12)
+    return figure
+
+
+def _groups(categories: Sequence[str]) -> list[tuple[str, int, int]]:
+    """Runs of one category: (name, first row, row after the last)."""
+    runs: list[tuple[str, int, int]] = []
+    for row, name in enumerate(categories):
+        if runs and runs[-1][0] == name:
+            runs[-1] = (name, runs[-1][1], row + 1)
+        else:
+            runs.append((name, row, row + 1))
+    return runs
+
+
+def _chart_signal_levels(summary: Summary, book: RuleBook | None, path: Path) -> Path:
+    return _save(draw_signal_levels(summary, book), path)
 
 
 def _chart_size_levels(summary: Summary, path: Path) -> Path:
@@ -284,6 +355,13 @@ def _image(path: Path, alt: str) -> str:
     return f'<p><img alt="{html.escape(alt)}" src="data:image/png;base64,{data}"></p>'
 
 
+def _left_out_html(summary: Summary, left: Sequence[str]) -> str:
+    if not left:
+        return "<p>The chart shows every rule.</p>"
+    items = ", ".join(f"<code>{html.escape(r)}</code> ({summary.findings[r] + summary.superseded[r]:,})" for r in left)
+    return f"<p>{html.escape(_left_out_note(summary, left))}. Not in the chart: {items}.</p>"
+
+
 def _write_csv(path: Path, head: Sequence[str], rows: Iterable[Sequence[Any]]) -> Path:
     """A table for a spreadsheet: no cell can start a formula (a rule title from a pack could)."""
     with path.open("w", newline="", encoding="utf-8") as file:
@@ -307,6 +385,10 @@ def write_report(
     ``book`` (the rule base the results came from) adds rule titles, levels and the rules
     that never fired; without it those are left out.
     """
+    from ._extras import require
+
+    # Before reading what may be a large file.
+    require("matplotlib.figure", "drawing the report's charts", "summarize() counts without it")
     results = Path(results)
     folder = Path(out)
     summary = summarize(read_results(results, results_format))
@@ -332,7 +414,7 @@ def _write(results: Path, folder: Path, summary: Summary, book: RuleBook | None)
         (_chart_levels(summary, folder / "levels.png"), "Scenarios by overall level"),
         (_chart_categories(summary, folder / "categories.png"), "Scenarios by category of finding"),
         (_chart_rules(summary, book, folder / "rules.png"), "Rule firing frequency"),
-        (_chart_signal_levels(summary, folder / "signal_levels.png"), "Signal by level"),
+        (_chart_signal_levels(summary, book, folder / "signal_levels.png"), "Signal by level, grouped by category"),
         (_chart_size_levels(summary, folder / "observations_levels.png"), "Level by number of observations"),
     ]
 
@@ -353,9 +435,10 @@ def _write(results: Path, folder: Path, summary: Summary, book: RuleBook | None)
 
     rule_rows = [rule_row(r) for r in rule_ids]
     signal_rows = [
-        (s, *(summary.signal_levels[s][level] for level in LEVELS), sum(summary.signal_levels[s].values()))
-        for s in sorted(summary.signal_levels)
+        (s, category, *(summary.signal_levels[s][level] for level in LEVELS), sum(summary.signal_levels[s].values()))
+        for category, s in signal_order(summary, book)
     ]
+    left_out = rules_left_out(summary, book)
     size_rows = [(str(n), *(summary.size_levels[n][level] for level in LEVELS)) for n in sorted(summary.size_levels)]
     setting_rows = [
         (s, *(summary.setting_levels[s][level] for level in LEVELS)) for s in sorted(summary.setting_levels)
@@ -365,7 +448,7 @@ def _write(results: Path, folder: Path, summary: Summary, book: RuleBook | None)
         _write_csv(folder / "levels.csv", ["level", "scenarios", "share"], level_rows),
         _write_csv(folder / "categories.csv", ["category", "scenarios", "share"], category_rows),
         _write_csv(folder / "rules.csv", ["rule", "title", "level", "findings", "superseded"], rule_rows),
-        _write_csv(folder / "signal_levels.csv", ["signal", *LEVELS, "scenarios"], signal_rows),
+        _write_csv(folder / "signal_levels.csv", ["signal", "category", *LEVELS, "scenarios"], signal_rows),
     ]
     summary_file = folder / "summary.json"
     summary_file.write_text(json.dumps(summary.to_dict(book), indent=2) + "\n", encoding="utf-8")
@@ -397,13 +480,15 @@ def _write(results: Path, folder: Path, summary: Summary, book: RuleBook | None)
         "<h2>Rules</h2>",
         "<p>Scenarios in which each rule is a finding, and in which it matched but gave way.</p>",
         _image(charts[2][0], charts[2][1]),
+        _left_out_html(summary, left_out),
         _table(["rule", "title", "level", "findings", "superseded"], rule_rows, numeric_from=3),
         f"<h2>Rules that never fired ({len(never)})</h2>",
         never_html,
         "<h2>Signal by level</h2>",
-        "<p>For each signal, how many scenarios containing it ended at each overall level.</p>",
+        "<p>For each signal, how many scenarios containing it ended at each overall level; "
+        "signals grouped by category (everyday, healthy, dependency, boundaries, safety).</p>",
         _image(charts[3][0], charts[3][1]),
-        _table(["signal", *LEVELS, "scenarios"], signal_rows),
+        _table(["signal", "category", *LEVELS, "scenarios"], signal_rows, numeric_from=2),
         "<h2>Level by number of observations</h2>",
         _image(charts[4][0], charts[4][1]),
         _table(["observations", *LEVELS], size_rows),
