@@ -307,9 +307,9 @@ def test_brackets_in_paths_are_printed_as_given(tmp_path: Path) -> None:
     with scenarios.open("a") as file:
         file.write("not json\n")
     results = tmp_path / "out[1].jsonl"
-    done = ok("batch", scenarios, "-o", results)
+    done = ok("batch", scenarios, "-o", results, "--max-errors", "1")
     assert f"see {results}.errors.jsonl" in done.stderr.decode()
-    done = ok("batch", scenarios, "-o", results, "--resume")
+    done = ok("batch", scenarios, "-o", results, "--resume", "--max-errors", "1")
     assert f"nothing to resume: {results} is complete" in done.stderr.decode()
     done = ok("report", results, "-o", tmp_path / "report[2]")
     assert f"wrote {tmp_path / 'report[2]' / 'index.html'}" in done.stdout.decode()
