@@ -775,7 +775,7 @@ def create_app(
                 results.append(_one(engine.explain(scenario), fmt))
             else:
                 failed = {"error": "invalid scenario", "status": 422, "problems": _problem_list(scenario)}
-                results.append(json.dumps(failed, ensure_ascii=False))
+                results.append(json.dumps(failed, ensure_ascii=False, separators=(",", ":")))
         return _json(f'{{"results":[{",".join(results)}],"rulebook":{json.dumps(info)}}}')
 
     @app.post(
