@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import doctest
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 from therapy_signals import Trace
 
+from .doc_sessions import sessions
+
+ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = Path(sys.executable).parent / "therapy-signals"
 SCENARIO = json.dumps(
     {
@@ -70,3 +75,24 @@ def test_an_invalid_scenario_names_the_field() -> None:
     )
     assert done.returncode == 2
     assert "observations[0].frequency" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_the_cli_page_shows_what_rules_why_prints() -> None:
+    steps = [(c, shown) for c, shown in sessions(ROOT / "docs" / "cli.md") if " rules why " in c]
+    assert len(steps) == 2
+    for command, shown in steps:
+        runnable = command.replace("| therapy-signals ", f"| {sys.executable} -m therapy_signals ")
+        done = subprocess.run(["bash", "-c", runnable], capture_output=True, text=True, timeout=120, cwd=ROOT)
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.splitlines() == shown, done.stdout
+
+
+def test_the_python_api_page_shows_what_trace_returns() -> None:
+    page = (ROOT / "docs" / "python-api.md").read_text(encoding="utf-8")
+    section = page.split("## `trace`", 1)[1].split("\n## ", 1)[0]
+    code = "".join(re.findall(r"^```python\n(.*?)^```", section, flags=re.S | re.M))
+    test = doctest.DocTestParser().get_doctest(code, {}, "python-api.md#trace", None, 0)
+    assert test.examples
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+    runner.run(test)
+    assert runner.failures == 0
