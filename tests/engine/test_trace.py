@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from therapy_signals import Engine, Trace, TraceNode, UnknownRuleError, trace
+from therapy_signals import BUILTIN, Engine, Trace, TraceNode, UnknownRuleError, trace
 from therapy_signals.strategies import scenarios
 
 DISCLOSED_ONCE = {"observations": [{"signal": "therapist_self_disclosure", "frequency": "once"}]}
@@ -101,3 +102,33 @@ def test_the_trace_agrees_with_explain(engine: Engine, data: st.DataObject) -> N
     if not result.fired:
         assert not result.shown and not result.gave_way
     _consistent(result.when)
+
+
+@pytest.fixture(scope="module")
+def other_engines(tmp_path_factory: pytest.TempPathFactory) -> list[Engine]:
+    # A pack turns the safety floor on; this one also changes which rule a self-disclosure gives way to.
+    pack = tmp_path_factory.mktemp("trace") / "clinic"
+    pack.mkdir()
+    (pack / "pack.yaml").write_text("name: clinic\nversion: 1.0.0\ndisable: [boundaries.brief-self-disclosure]\n")
+    engines = [Engine(rule_paths=[BUILTIN, str(pack)])]
+    with contextlib.suppress(ImportError):  # the columnar backend needs the batch extra
+        engines.append(Engine(backend="columnar"))
+    return engines
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.data())
+def test_the_trace_agrees_with_explain_with_a_pack_and_on_columns(
+    other_engines: list[Engine], data: st.DataObject
+) -> None:
+    """With a pack (and its safety floor) and on the columnar backend, findings still trace as
+    fired and shown, and superseded rules as given way to the rule the guidance names."""
+    for engine in other_engines:
+        scenario = data.draw(scenarios(engine.rulebook))
+        guidance = engine.explain(scenario, render=False)
+        for finding in guidance.findings:
+            result = engine.trace(scenario, finding.rule_id)
+            assert result.fired and result.shown and result.rulebook == guidance.rulebook
+        for gave in guidance.superseded:
+            result = engine.trace(scenario, gave.rule_id)
+            assert result.fired and result.gave_way and result.by == gave.by
