@@ -10,9 +10,12 @@ from typing import Any
 import httpx
 import jsonschema
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from therapy_signals import BUILTIN, Engine, Trace
 from therapy_signals.server import BatchItemError, create_app
+from therapy_signals.strategies import scenarios
 
 from .conftest import running, write_clinic_pack
 
@@ -159,3 +162,33 @@ def test_the_scenario_schemas_list_the_loaded_signal_ids_packs_included(tmp_path
 
 def test_the_shipped_schema_lists_the_shipped_signal_ids(client: httpx.Client, engine: Engine) -> None:
     assert _signal_enum(client.get("/v1/schema/scenario").json(), "$defs") == sorted(engine.rulebook.signals)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_a_batch_answers_every_item_as_explain_would_alone(
+    client: httpx.Client, engine: Engine, data: st.DataObject
+) -> None:
+    """Any mix of valid scenarios and broken items: each valid one gets exactly its guidance,
+    each broken one an error whose every path is under its own index."""
+    valid = scenarios(engine.rulebook, max_observations=3).map(lambda s: s.model_dump(mode="json", exclude_none=True))
+    broken = st.one_of(
+        st.none(),
+        st.integers(),
+        st.text(max_size=20),
+        st.just({"observations": []}),
+        st.just({"observations": [{"signal": "not_a_signal"}]}),
+        st.just({"observations": [{"signal": "feeling_judged", "frequency": "always-ish"}]}),
+    )
+    items = data.draw(st.lists(st.tuples(st.booleans(), valid, broken), min_size=1, max_size=6))
+    body = [good if ok else bad for ok, good, bad in items]
+    response = client.post("/v1/explain/batch", json={"scenarios": body})
+    assert response.status_code == 200, response.text
+    results = response.json()["results"]
+    assert len(results) == len(body)
+    for index, ((ok, good, _), result) in enumerate(zip(items, results, strict=True)):
+        if ok:
+            assert result == engine.explain(good).to_dict()
+        else:
+            error = BatchItemError.model_validate(result)
+            assert error.problems and all(p.where.startswith(f"scenarios[{index}]") for p in error.problems)
