@@ -15,7 +15,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .engine import BUILTIN, Engine, explain
+    from .engine import BUILTIN, Engine, NearMiss, Trace, TraceNode, explain, trace
     from .errors import (
         EngineDisagreementError,
         EngineUnavailableError,
@@ -68,6 +68,7 @@ __all__ = [
     "InputError",
     "Level",
     "LocaleError",
+    "NearMiss",
     "Observation",
     "Problem",
     "Reference",
@@ -83,18 +84,21 @@ __all__ = [
     "Setting",
     "Superseded",
     "TherapySignalsError",
+    "Trace",
+    "TraceNode",
     "UnknownRuleError",
     "Where",
     "__version__",
     "explain",
     "load_rulebook",
+    "trace",
 ]
 
 # The names load on first use (PEP 562): ``therapy-signals lint`` imports this package and
 # must not pay for the engine and durable_rules, nor ``import therapy_signals.errors`` for
 # pydantic. Each name maps to the module that defines it.
 _WHERE = {
-    **dict.fromkeys(("BUILTIN", "Engine", "explain"), ".engine"),
+    **dict.fromkeys(("BUILTIN", "Engine", "NearMiss", "Trace", "TraceNode", "explain", "trace"), ".engine"),
     **dict.fromkeys(
         (
             "EngineDisagreementError",

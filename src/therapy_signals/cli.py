@@ -289,6 +289,34 @@ def rules_show(
     _out().print(f"template: {rule.explain}", highlight=False)
 
 
+class TraceFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+@rules_app.command("why")
+def rules_why(
+    path: Annotated[str, typer.Argument(help="A scenario JSON file, or - for standard input.")],
+    rule_id: Annotated[str, typer.Argument(help="A rule id, e.g. boundaries.self-disclosure-takes-over.")],
+    fmt: Annotated[TraceFormat, typer.Option("--format", "-f", help="Output format.")] = TraceFormat.text,
+    rules: RulesOption = None,
+) -> None:
+    """Why a rule did or did not fire for a scenario: each condition, held or failed, and on what."""
+    from ._io import read_json
+    from ._why import trace_text
+    from .engine import Engine
+
+    try:
+        engine = Engine(rules)
+        result = engine.trace(read_json(path, engine.limits), rule_id)
+    except TherapySignalsError as error:
+        _fail(error)
+    if fmt is TraceFormat.json:
+        sys.stdout.write(result.model_dump_json(indent=2) + "\n")
+    else:
+        sys.stdout.write(trace_text(result, engine.rulebook.rules[result.rule_id].when))
+
+
 @rules_app.command("validate")
 def rules_validate(
     path: Annotated[

@@ -217,7 +217,9 @@ class _Located:
 
 
 def _suggest(word: str, choices: Iterable[str]) -> str:
-    close = difflib.get_close_matches(word, list(choices), n=3, cutoff=0.6)
+    # Compared in lower case: ids are lower case, and a name typed in capitals is still a near miss.
+    by_lower = {c.lower(): c for c in choices}
+    close = [by_lower[c] for c in difflib.get_close_matches(word.lower(), list(by_lower), n=3, cutoff=0.6)]
     return f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
 
 

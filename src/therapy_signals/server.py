@@ -3,8 +3,12 @@
 Needs the ``server`` extra (``pip install 'therapy-signals[server]'``). Endpoints:
 
 - ``POST /v1/explain`` a scenario, get guidance (``?format=cards`` for CDS Hooks cards);
-- ``POST /v1/explain/batch`` up to ``max_batch`` scenarios at once; ``POST /v1/cards``;
-- ``GET /v1/rules``, ``GET /v1/rules/{id}``, ``GET /v1/schema/{scenario|guidance}``;
+- ``POST /v1/explain/batch`` up to ``max_batch`` scenarios at once, each answered with its
+  guidance or its own error; ``POST /v1/cards``;
+- ``POST /v1/trace`` a scenario and a rule id: which of the rule's conditions held or failed;
+- ``GET /v1/rules``, ``GET /v1/rules/{id}``, ``GET /v1/signals`` (labels in the Engine's locale),
+  ``GET /v1/schema/{scenario|guidance}``; the scenario schema, here and in the OpenAPI
+  document, lists the loaded rule base's signal ids (packs included) as an enum;
 - ``GET /healthz``; the OpenAPI document at ``/openapi.json``.
 
 Every response carries the rule base that answered in an ``X-Rulebook: name version hash``
@@ -48,7 +52,7 @@ from fastapi import FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SkipValidation
 from starlette.exceptions import HTTPException
 from uvicorn.config import Config as UvicornConfig
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
@@ -57,11 +61,11 @@ from uvicorn.server import ServerState
 from . import __version__
 from ._json import JsonFaultError, parse
 from .conditions import describe
-from .engine import BUILTIN, Engine, default_engine
+from .engine import BUILTIN, Engine, Trace, default_engine
 from .engine._engine import _problem
 from .errors import Problem, ScenarioError, UnknownRuleError
 from .limits import InputLimits
-from .model import Category, Guidance, Level, Scenario
+from .model import Category, Guidance, Level, RuleBookInfo, Scenario
 from .render.cards import to_cards
 
 __all__ = [
@@ -415,10 +419,11 @@ def _problems(error: RequestValidationError) -> list[Problem]:
         if kind == "missing" and not loc:
             problems.append(Problem("(body)", "required: a JSON object with 'observations'"))
             continue
-        # Batch items: strip "scenarios[i]" so the scenario's own wording applies, then put it back.
+        # A scenario inside the body (a trace's): strip its key so the scenario's own wording
+        # applies, then put it back.
         prefix = ""
-        if loc[:1] == ["scenarios"] and len(loc) > 1 and isinstance(loc[1], int):
-            prefix, loc = f"scenarios[{loc[1]}]", loc[2:]
+        if loc[:1] == ["scenario"]:
+            prefix, loc = "scenario", loc[1:]
         problem = _problem({**item, "loc": tuple(loc)})  # type: ignore[typeddict-item]
         where = problem.where if not prefix else prefix + ("" if problem.where == "(top)" else "." + problem.where)
         problems.append(Problem(where.replace("..", "."), problem.message))
@@ -426,12 +431,39 @@ def _problems(error: RequestValidationError) -> list[Problem]:
 
 
 def _invalid(problems: Sequence[Problem], info: dict[str, str]) -> JSONResponse:
-    body = {
-        "error": "invalid scenario",
-        "problems": [{"where": p.where.replace(".[", "["), "message": p.message} for p in problems],
-        "rulebook": info,
-    }
+    body = {"error": "invalid scenario", "problems": _problem_list(problems), "rulebook": info}
     return JSONResponse(body, status_code=422)
+
+
+def _problem_list(problems: Sequence[Problem]) -> list[dict[str, str]]:
+    return [{"where": p.where.replace(".[", "["), "message": p.message} for p in problems]
+
+
+def _under(prefix: str, problems: Sequence[Problem]) -> list[Problem]:
+    """Problems of a scenario found inside the body, their paths from the body's top."""
+    return [Problem(prefix if p.where == "(top)" else f"{prefix}.{p.where}", p.message) for p in problems]
+
+
+_JSON_KINDS = {str: "a string", int: "a number", float: "a number", bool: "a boolean", list: "an array"}
+
+
+def _batch_item(engine: Engine, index: int, item: Any) -> Scenario | list[Problem]:
+    """A batch item validated as a scenario, or its problems, their paths from the body's top."""
+    where = f"scenarios[{index}]"
+    if not isinstance(item, Mapping):  # JSON text in a string is not a scenario here: never parse it
+        kind = "null" if item is None else _JSON_KINDS.get(type(item), type(item).__name__)
+        return [Problem(where, f"expected an object with 'observations', got {kind}")]
+    try:
+        return engine.validate(item)
+    except ScenarioError as error:
+        return _under(where, error.problems)
+
+
+def _with_signal_ids(definitions: MutableMapping[str, Any], ids: list[str]) -> None:
+    """List the loaded rule base's signal ids as the enum of every Observation schema's ``signal``."""
+    for name, definition in definitions.items():
+        if name == "Observation" or name.startswith("Observation-"):
+            definition["properties"]["signal"]["enum"] = ids
 
 
 class SlowClientProtocol(HttpToolsProtocol):
@@ -537,7 +569,57 @@ class BatchRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    scenarios: list[Scenario] = Field(min_length=1, description="The scenarios; at most the server's max_batch.")
+    # Each item is documented as a Scenario but validated by the endpoint, one by one, so an
+    # invalid item gets its own error and the others their guidance (SkipValidation keeps the schema).
+    scenarios: list[SkipValidation[Scenario]] = Field(
+        min_length=1, description="The scenarios; at most the server's max_batch."
+    )
+
+
+class FieldProblem(BaseModel):
+    where: str = Field(description="The field path, from the request body: scenarios[1].observations[0].signal.")
+    message: str
+
+
+class BatchItemError(BaseModel):
+    """A batch item that is not a valid scenario; the other items are answered all the same."""
+
+    error: Literal["invalid scenario"]
+    status: Literal[422] = Field(description="The status this scenario alone would have had.")
+    problems: list[FieldProblem]
+
+
+class CardsAnswer(BaseModel):
+    cards: list[dict[str, Any]]
+    rulebook: RuleBookInfo
+
+
+class BatchAnswer(BaseModel):
+    results: list[Guidance | CardsAnswer | BatchItemError] = Field(
+        description="One per scenario, in order: its guidance (or cards with format=cards), or a BatchItemError."
+    )
+    rulebook: RuleBookInfo
+
+
+class TraceRequest(BaseModel):
+    """A scenario and the id of the rule to trace on it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    scenario: Scenario
+    rule_id: str = Field(min_length=1, max_length=200, description="A rule id, as GET /v1/rules lists them.")
+
+
+class SignalSummary(BaseModel):
+    id: str
+    category: Category
+    label: str = Field(description="A short phrase, in the service's locale.")
+
+
+class SignalList(BaseModel):
+    locale: str
+    rulebook: dict[str, str]
+    signals: list[SignalSummary]
 
 
 class RuleSummary(BaseModel):
@@ -616,6 +698,7 @@ def create_app(
     book = engine.rulebook
     info = {"name": book.name, "version": book.version, "hash": book.content_hash}
     with_body = _documented(400, 408, 413, 415, 422, 500)
+    signal_ids = sorted(book.signals)
 
     app = FastAPI(
         title="therapy-signals",
@@ -672,24 +755,57 @@ def create_app(
     @app.post(
         "/v1/explain/batch",
         summary=f"Explain up to {max_batch} scenarios, in order",
-        responses=_answer("{results: [Guidance or {cards}], rulebook}")
+        responses=_answer(
+            "One result per scenario, in order: its guidance (or {cards, rulebook} with format=cards), or, for a "
+            "scenario that is not valid, a BatchItemError with status 422 and each problem's path from the body's "
+            "top; the other scenarios are answered all the same. The whole request is a 422 only when the body is "
+            "not {scenarios: [...]} with at least one item.",
+            BatchAnswer,
+        )
         | with_body
         | _documented(413, why=f"The body is over {max_body_bytes} bytes, or holds over {max_batch} scenarios."),
     )
     def explain_batch(batch: BatchRequest, fmt: FormatQuery = "guidance") -> Response:
         if len(batch.scenarios) > max_batch:
             raise HTTPException(413, f"{len(batch.scenarios)} scenarios; at most {max_batch} per request")
-        # Check every scenario before explaining any, so a bad one costs nothing and all are named.
-        problems: list[Problem] = []
-        for index, scenario in enumerate(batch.scenarios):
-            try:
-                engine.validate(scenario)
-            except ScenarioError as error:
-                problems.extend(Problem(f"scenarios[{index}].{p.where}", p.message) for p in error.problems)
-        if problems:
-            raise ScenarioError(problems)
-        results = ",".join(_one(engine.explain(s), fmt) for s in batch.scenarios)
-        return _json(f'{{"results":[{results}],"rulebook":{json.dumps(info)}}}')
+        results: list[str] = []
+        for index, item in enumerate(batch.scenarios):
+            scenario = _batch_item(engine, index, item)
+            if isinstance(scenario, Scenario):
+                results.append(_one(engine.explain(scenario), fmt))
+            else:
+                failed = {"error": "invalid scenario", "status": 422, "problems": _problem_list(scenario)}
+                results.append(json.dumps(failed, ensure_ascii=False, separators=(",", ":")))
+        return _json(f'{{"results":[{",".join(results)}],"rulebook":{json.dumps(info)}}}')
+
+    @app.post(
+        "/v1/trace",
+        summary="Why a rule did or did not fire for a scenario",
+        responses=_answer("The rule's condition tree, each node held or failed, and whether it gave way.", Trace)
+        | with_body,
+    )
+    async def trace(request: TraceRequest) -> Response:
+        try:
+            result = engine.trace(request.scenario, request.rule_id)
+        except UnknownRuleError as error:
+            return _invalid([Problem("rule_id", str(error))], info)
+        except ScenarioError as error:
+            return _invalid(_under("scenario", error.problems), info)
+        return _json(result.model_dump_json())
+
+    @app.get(
+        "/v1/signals",
+        summary="List the signals, with labels in the service's locale",
+        response_model=SignalList,
+        responses=_documented(413, 422, 500),
+    )
+    def signals(category: Category | None = None) -> SignalList:
+        chosen = [
+            SignalSummary(id=s.id, category=s.category, label=engine.renderer.label(s.id))
+            for s in book.signals.values()
+            if category is None or s.category is category
+        ]
+        return SignalList(locale=engine.locale, rulebook=info, signals=chosen)
 
     @app.get("/v1/rules", summary="List the rules", response_model=RuleList, responses=_documented(413, 422, 500))
     def rules(category: Category | None = None, level: Level | None = None) -> RuleList:
@@ -725,6 +841,8 @@ def create_app(
     def schema(name: Literal["scenario", "guidance"]) -> dict[str, Any]:
         model = Scenario if name == "scenario" else Guidance
         body = model.model_json_schema(mode="validation" if name == "scenario" else "serialization")
+        if name == "scenario":
+            _with_signal_ids(body["$defs"], signal_ids)
         body["$schema"] = "https://json-schema.org/draft/2020-12/schema"
         body["x-rulebook"] = info  # an annotation keyword: validators ignore it
         return body
@@ -736,6 +854,15 @@ def create_app(
     )
     def healthz() -> dict[str, Any]:
         return {"status": "ok", "rules": len(book.rules), "locale": engine.locale, "rulebook": info}
+
+    build_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        document = build_openapi()
+        _with_signal_ids(document["components"]["schemas"], signal_ids)
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
     header = f"{book.name} {book.version} {book.content_hash}"
     app.add_middleware(

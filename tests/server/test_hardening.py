@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 from therapy_signals import BUILTIN, Engine, _workers
 from therapy_signals.model import Guidance
-from therapy_signals.server import MAX_HEADER_BYTES, ErrorBody, create_app
+from therapy_signals.server import MAX_HEADER_BYTES, BatchItemError, ErrorBody, create_app
 from therapy_signals.strategies import scenarios
 
 from .conftest import running
@@ -358,8 +358,10 @@ def test_the_strict_parser_guards_cards_and_batches(http: httpx.Client) -> None:
     # The batch's two levels count against the depth to which _json spells out a path.
     assert answer["problems"][0]["where"] == "scenarios[1].observations"
     wrong = '{"scenarios": [{"sessions": "7", "observations": [' + OBSERVATION + "]}]}"
-    answer = _error_body(_post(http, "/v1/explain/batch", wrong), 422)
-    assert answer["problems"] == [
+    # Strict JSON is the whole body's (a 400 above); a scenario's own problems are its item's.
+    response = _post(http, "/v1/explain/batch", wrong)
+    assert response.status_code == 200, response.text
+    assert response.json()["results"][0]["problems"] == [
         {"where": "scenarios[0].sessions", "message": "a whole number (written without quotes), not the string '7'"}
     ]
     _healthy(http)
@@ -472,7 +474,11 @@ def _check_success(path: str, fmt: str | None, body: dict[str, Any]) -> None:
     else:
         results = [body]
     for result in results:
-        if path == "/v1/cards" or fmt == "cards":
+        if "error" in result:  # a batch item that is not a valid scenario
+            assert path == "/v1/explain/batch"
+            BatchItemError.model_validate(result)
+            assert all(p["where"].startswith("scenarios[0]") for p in result["problems"])
+        elif path == "/v1/cards" or fmt == "cards":
             assert set(result) >= {"cards", "rulebook"}
         else:
             Guidance.model_validate(result)

@@ -6,6 +6,7 @@ Its layers, each a module here:
 * ``_facts``: a scenario encoded as the one fact durable_rules sees;
 * ``_compile`` and ``_durable``: the rules compiled to durable_rules and run on a Host;
 * ``_evaluate``: the same conditions evaluated in Python, for the *because* of a finding;
+* ``_trace``: every condition of one rule evaluated for a scenario, for "why not?";
 * ``resolve``: from the rules that fired to the level and ordered findings;
 * ``_floor``: the safety floor that keeps packs from lowering a safety answer;
 * ``_backends``: durable_rules or the columnar backend, which decide the rules that fire;
@@ -14,7 +15,20 @@ Its layers, each a module here:
 """
 
 from ._backends import BACKENDS
-from ._engine import BUILTIN, Engine, ScenarioInput, default_engine, explain
+from ._engine import BUILTIN, Engine, ScenarioInput, default_engine, explain, trace
+from ._trace import NearMiss, Trace, TraceNode
 from ._verdicts import Verdict
 
-__all__ = ["BACKENDS", "BUILTIN", "Engine", "ScenarioInput", "Verdict", "default_engine", "explain"]
+__all__ = [
+    "BACKENDS",
+    "BUILTIN",
+    "Engine",
+    "NearMiss",
+    "ScenarioInput",
+    "Trace",
+    "TraceNode",
+    "Verdict",
+    "default_engine",
+    "explain",
+    "trace",
+]

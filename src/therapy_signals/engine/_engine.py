@@ -19,7 +19,7 @@ from pydantic_core import ErrorDetails
 
 from .. import _yaml
 from .._io import parse_json
-from ..errors import Problem, RenderError, RuleBookError, ScenarioError
+from ..errors import EngineDisagreementError, Problem, RenderError, RuleBookError, ScenarioError
 from ..limits import DEFAULT_INPUT_LIMITS, DEFAULT_TEMPLATE_LIMITS, InputLimits, TemplateLimits
 from ..model import (
     Because,
@@ -37,13 +37,14 @@ from ..render import Renderer
 from ..render._renderer import _LAYOUTS
 from ..rulebook import Rule, RuleBook, _ResourceFile
 from ._backends import BACKENDS, DurableFires, fires_for
-from ._evaluate import Outcome
+from ._evaluate import Outcome, evaluate
 from ._facts import EncodedScenario, encode
 from ._floor import FloorOutcome, SafetyFloor
+from ._trace import Trace, trace_tree
 from ._verdicts import Verdict, verdicts
 from .resolve import Resolution, resolve
 
-__all__ = ["BUILTIN", "Engine", "explain"]
+__all__ = ["BUILTIN", "Engine", "explain", "trace"]
 
 BUILTIN = "builtin"
 """Stands for the shipped rule base in ``Engine(rule_paths=[BUILTIN, "my_rules/"])``."""
@@ -240,6 +241,40 @@ class Engine:
             resolution = floor.resolution
         return self._guidance(parsed, encoded, resolution, render, floor)
 
+    def trace(self, scenario: ScenarioInput, rule_id: str) -> Trace:
+        """Why one rule did or did not fire for a scenario: each condition held or failed.
+
+        The trace agrees with :meth:`explain`: a rule among its findings traces as fired and
+        shown, one among its superseded as fired and given way, with the rule it gave way to.
+
+        Raises:
+            UnknownRuleError: no rule has that id; the message suggests the closest ids.
+            ScenarioError, InputError: as :meth:`explain`.
+        """
+        rule = self.rulebook.rule(rule_id)
+        parsed = self.validate(scenario)
+        encoded = encode(parsed, self._categories)
+        fired = rule.id in self._fires.fired(encoded)
+        if fired != evaluate(rule.when, encoded).ok:
+            raise EngineDisagreementError(
+                f"the backend {'fired' if fired else 'did not fire'} {rule.id} but its condition "
+                f"{'does not hold' if fired else 'holds'} in Python; this is a bug in therapy-signals, "
+                "please report it with the scenario"
+            )
+        guidance = self.explain(parsed, render=False)
+        by = next((s.by for s in guidance.superseded if s.rule_id == rule.id), None)
+        return Trace(
+            rule_id=rule.id,
+            level=rule.level,
+            category=rule.category,
+            fired=fired,
+            shown=any(f.rule_id == rule.id for f in guidance.findings),
+            gave_way=by is not None,
+            by=by,
+            when=trace_tree(rule.when, encoded),
+            rulebook=self._info,
+        )
+
     def verdicts(self, scenarios: Sequence[ScenarioInput]) -> list[Verdict]:
         """The batch row of each scenario's guidance, all at once: level, finding and superseded
         rule ids (in the order guidance shows them) and categories, without the words.
@@ -435,6 +470,14 @@ def default_engine(locale: str | None = None) -> Engine:
         if engine is None:
             engine = _default[locale] = Engine(locale=locale)
         return engine
+
+
+def trace(scenario: ScenarioInput, rule_id: str) -> Trace:
+    """Why a rule of the shipped rules did or did not fire: ``trace(scenario, "safety.threats")``.
+
+    A convenience over a shared :class:`Engine`; see :meth:`Engine.trace`.
+    """
+    return default_engine().trace(scenario, rule_id)
 
 
 def explain(scenario: ScenarioInput, *, locale: str | None = None, render: bool = True) -> Guidance:
