@@ -241,6 +241,12 @@ def test_the_rules_commands_and_signals_apply_packs(clinic: Path, tmp_path: Path
     validated = run("rules", "validate", "--pack", pack)
     assert validated.returncode == 0 and "therapy-signals-core+clinic" in validated.stdout, validated.stderr
 
+    scenario = tmp_path / "late.json"
+    scenario.write_text('{"observations": [{"signal": "therapist_late_often"}]}')
+    traced = run("rules", "why", str(scenario), "everyday.therapist-late", "--pack", pack, "--format", "json")
+    assert traced.returncode == 0, traced.stderr
+    assert json.loads(traced.stdout)["fired"] is True
+
 
 @pytest.mark.parametrize(
     "command",
@@ -251,6 +257,7 @@ def test_the_rules_commands_and_signals_apply_packs(clinic: Path, tmp_path: Path
         ["rules", "show", "everyday.feeling-challenged"],
         ["rules", "test", "SUITE"],
         ["rules", "coverage", "EXAMPLE"],
+        ["rules", "why", "EXAMPLE", "everyday.feeling-challenged"],
         ["rules", "catalog", "-o", "OUT"],
         ["lint", "EXAMPLE"],
         ["batch", "EXAMPLE"],

@@ -300,14 +300,14 @@ def rules_why(
     rule_id: Annotated[str, typer.Argument(help="A rule id, e.g. boundaries.self-disclosure-takes-over.")],
     fmt: Annotated[TraceFormat, typer.Option("--format", "-f", help="Output format.")] = TraceFormat.text,
     rules: RulesOption = None,
+    pack: PacksOption = None,
 ) -> None:
     """Why a rule did or did not fire for a scenario: each condition, held or failed, and on what."""
     from ._io import read_json
     from ._why import trace_text
-    from .engine import Engine
 
     try:
-        engine = Engine(rules)
+        engine = make_engine(rules, pack)
         result = engine.trace(read_json(path, engine.limits), rule_id)
     except TherapySignalsError as error:
         _fail(error)
