@@ -14,6 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from therapy_signals.rulebook import RuleBook
+
 from .conftest import EXAMPLES, ROOT
 
 SCRIPT = Path(sys.executable).parent / "therapy-signals"
@@ -246,6 +248,21 @@ def test_the_rules_commands_and_signals_apply_packs(clinic: Path, tmp_path: Path
     traced = run("rules", "why", str(scenario), "everyday.therapist-late", "--pack", pack, "--format", "json")
     assert traced.returncode == 0, traced.stderr
     assert json.loads(traced.stdout)["fired"] is True
+
+
+def test_the_scenario_schema_lists_the_loaded_signal_ids(clinic: Path) -> None:
+    """An app validating against the printed schema refuses what the engine refuses: a signal it does not know."""
+    shipped = json.loads(run("schema", "scenario").stdout)
+    ids = shipped["$defs"]["Observation"]["properties"]["signal"]["enum"]
+    assert ids == sorted(RuleBook.load().signals)
+    typo = {"observations": [{"signal": "feeling_chalenged_in_session"}]}
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(typo, shipped)
+    late = {"observations": [{"signal": "therapist_late_often"}]}
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(late, shipped)
+    packed = json.loads(run("schema", "scenario", "--pack", str(clinic)).stdout)
+    jsonschema.validate(late, packed)
 
 
 @pytest.mark.parametrize(

@@ -218,13 +218,17 @@ def signals_command(
 @app.command("schema")
 def schema_command(
     name: Annotated[SchemaName, typer.Argument(help="Which JSON Schema to print.")],
+    rules: RulesOption = None,
+    pack: PacksOption = None,
 ) -> None:
-    """Print the JSON Schema of a scenario (input) or of guidance (output)."""
-    from .model import Guidance, Scenario
+    """Print the JSON Schema of a scenario (input) or of guidance (output), with the rule base's signal ids."""
+    from ._schema import json_schema
 
-    model = Scenario if name is SchemaName.scenario else Guidance
-    schema = model.model_json_schema(mode="validation" if name is SchemaName.scenario else "serialization")
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    try:
+        book = load_book(rules, pack)
+    except TherapySignalsError as error:
+        _fail(error)
+    schema = json_schema("scenario" if name is SchemaName.scenario else "guidance", book)
     sys.stdout.write(json.dumps(schema, indent=2) + "\n")
 
 

@@ -60,6 +60,7 @@ from uvicorn.server import ServerState
 
 from . import __version__
 from ._json import JsonFaultError, parse
+from ._schema import json_schema, with_signal_ids
 from .conditions import describe
 from .engine import BUILTIN, Engine, Trace, default_engine
 from .engine._engine import _problem
@@ -459,13 +460,6 @@ def _batch_item(engine: Engine, index: int, item: Any) -> Scenario | list[Proble
         return _under(where, error.problems)
 
 
-def _with_signal_ids(definitions: MutableMapping[str, Any], ids: list[str]) -> None:
-    """List the loaded rule base's signal ids as the enum of every Observation schema's ``signal``."""
-    for name, definition in definitions.items():
-        if name == "Observation" or name.startswith("Observation-"):
-            definition["properties"]["signal"]["enum"] = ids
-
-
 class SlowClientProtocol(HttpToolsProtocol):
     """uvicorn's HTTP/1.1 protocol (httptools) with a deadline and a size limit on each request's head.
 
@@ -839,11 +833,7 @@ def create_app(
         responses=_documented(413, 422, 500),
     )
     def schema(name: Literal["scenario", "guidance"]) -> dict[str, Any]:
-        model = Scenario if name == "scenario" else Guidance
-        body = model.model_json_schema(mode="validation" if name == "scenario" else "serialization")
-        if name == "scenario":
-            _with_signal_ids(body["$defs"], signal_ids)
-        body["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+        body = json_schema(name, book)
         body["x-rulebook"] = info  # an annotation keyword: validators ignore it
         return body
 
@@ -859,7 +849,7 @@ def create_app(
 
     def openapi() -> dict[str, Any]:
         document = build_openapi()
-        _with_signal_ids(document["components"]["schemas"], signal_ids)
+        with_signal_ids(document["components"]["schemas"], signal_ids)
         return document
 
     app.openapi = openapi  # type: ignore[method-assign]
