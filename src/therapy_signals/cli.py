@@ -1,7 +1,8 @@
 """The ``therapy-signals`` command line: explain scenarios, inspect and validate rules.
 
-Exit codes: 0 success, 2 invalid input (scenario, file, rule base) or usage, 1 an
-unexpected failure.
+Exit codes: 0 success, 2 invalid input (scenario, file, rule base) or usage, 1 a result the
+command was asked to report (a failed suite case, rejected records past ``--max-errors``, a
+change under ``diff --exit-code``, a lint finding at ``--fail-on``) or an unexpected failure.
 
 Each command imports what it needs (the engine, the rule base loader, Rich) when it runs:
 this module is imported by every command, ``therapy-signals lint`` too, which needs none of

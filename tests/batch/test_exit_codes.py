@@ -44,6 +44,9 @@ def test_batch_exits_1_when_records_were_rejected_unless_max_errors_allows_them(
     clean.write_text("\n".join(good) + "\n")
     assert run("batch", clean, "-o", tmp_path / "clean-out.jsonl").returncode == 0
     assert run("batch", source, "-o", tmp_path / "x.jsonl", "--max-errors", "-1").returncode == 2
+    odd = tmp_path / "out\\[draft].jsonl"  # markup would eat "[draft]", escape() the backslash
+    said = run("batch", source, "-o", odd).stderr.decode()
+    assert f"error: 3 records rejected, more than --max-errors 0 allows; {odd}.errors.jsonl lists them" in said
 
 
 def _write(path: Path, rows: list[tuple[str, Level, tuple[str, ...]]]) -> Path:

@@ -317,15 +317,9 @@ def _too_many_rejected(run: Any, allowed: int) -> None:
     take a run that silently dropped records for a clean one (the files are complete all the same)."""
     if run.errors <= allowed:
         return
-    from rich.markup import escape
-
     where = f"; {run.errors_file} lists them" if run.errors_file else ""
-    _err.print(
-        f"[bold red]error:[/] {escape(f'{run.errors:,} records rejected, more than --max-errors {allowed:,} allows')}"
-        f"{escape(where)}",
-        markup=True,
-        highlight=False,
-    )
+    message = f"{run.errors:,} records rejected, more than --max-errors {allowed:,} allows{where}"
+    _err.print(_styled("bold red", "error:", message), highlight=False)
     raise typer.Exit(1)
 
 
