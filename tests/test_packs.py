@@ -115,3 +115,42 @@ def test_rules_validate_takes_a_pack(pack: Path) -> None:
     done = subprocess.run([str(script), "rules", "validate", str(pack)], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "+clinic" in done.stdout and "every rule fires and renders" in done.stdout
+
+
+LOCALES = Engine().rulebook.locales
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_a_pack_that_disables_a_rule_speaks_every_locale(tmp_path: Path, locale: str) -> None:
+    # The base's wording.yaml still words the disabled rule; that is not a slip of the pack's.
+    pack = make_pack(tmp_path / "p", {"pack.yaml": PACK_YAML + "disable: [boundaries.frequent-gifts]\n"})
+    engine = Engine(rule_paths=[BUILTIN, pack], locale=locale)
+    g = engine.explain({"observations": [{"signal": "feeling_challenged_in_session"}]})
+    assert g.locale == locale and g.findings
+    assert "boundaries.frequent-gifts" not in engine.rulebook.rules
+
+
+def _serve(pack: Path, *options: str) -> subprocess.CompletedProcess[str]:
+    """`serve` with a bad pack must exit before it binds; the timeout only guards a regression."""
+    command = [sys.executable, "-m", "therapy_signals", "serve", "--port", "0", "--pack", str(pack), *options]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize("broken", LOCALES)
+def test_a_template_that_does_not_compile_in_any_locale_stops_engine_and_serve(pack: Path, broken: str) -> None:
+    template = pack / f"templates/{broken}/everyday/therapist-late.j2"
+    template.parent.mkdir(parents=True, exist_ok=True)
+    template.write_text("Running late.\n{% if observations %}\n")
+    for locale in LOCALES:  # whichever locale the Engine speaks
+        with pytest.raises(RuleBookError, match=rf"templates/{broken}/everyday/therapist-late\.j2:2: Unexpected end"):
+            Engine(rule_paths=[BUILTIN, pack], locale=locale)
+    done = _serve(pack)
+    assert done.returncode == 2
+    assert f"templates/{broken}/everyday/therapist-late.j2:2" in done.stderr
+    assert "serving" not in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_rule_base_of_ones_own_is_checked_like_a_pack(rules_copy: Path) -> None:
+    (rules_copy / "templates/es/everyday/feeling-challenged.j2").write_text("{{ rule.title ")
+    with pytest.raises(RuleBookError, match=r"templates/es/everyday/feeling-challenged\.j2:1"):
+        Engine(rules_copy)

@@ -33,8 +33,8 @@ from ..model import (
     Scenario,
     Superseded,
 )
-from ..render import Renderer
-from ..render._renderer import _LAYOUTS
+from ..render import Renderer, check_locales
+from ..render._renderer import _LAYOUTS, is_shipped
 from ..rulebook import Rule, RuleBook, _ResourceFile
 from ._backends import BACKENDS, DurableFires, fires_for
 from ._evaluate import Outcome
@@ -74,8 +74,10 @@ class Engine:
 
     Raises:
         RuleBookError: the rules, or a template a pack brings, are invalid; each problem
-            names its file and line. A pack's templates are compiled and rendered once
-            here, so a bad one stops the Engine before it answers anything.
+            names its file and line. With a pack or a rule base of your own, every locale's
+            strings, wording and templates are loaded and compiled here (not only this
+            Engine's locale), and the pack's templates rendered once, so a bad one stops
+            the Engine, and ``serve``, before it answers anything.
     """
 
     def __init__(
@@ -93,6 +95,7 @@ class Engine:
             raise ValueError(f"unknown backend {backend!r}; use one of {', '.join(BACKENDS)}")
         self.limits = limits
         self.rulebook = self._book(rules, rule_paths)
+        self._check_locales(template_limits)
         self.renderer = Renderer(self.rulebook, locale, template_limits)
         self.locale = self.renderer.locale
         self._resources = self._load_resources(resources)
@@ -112,6 +115,16 @@ class Engine:
         self._floor = SafetyFloor(self.rulebook.base, backend, self.rulebook.signals) if self.rulebook.packs else None
         if self.rulebook.packs:
             self._probe_packs()
+
+    def _check_locales(self, limits: TemplateLimits) -> None:
+        """Every locale of a pack or a rule base of one's own loads and compiles, not just the one
+        this Engine speaks: `rules validate`, ``Engine`` and ``serve`` refuse the same rules."""
+        book = self.rulebook
+        if not book.packs and is_shipped(book.root):
+            return  # the shipped rule base is checked by the package's own tests
+        problems = check_locales(book, limits)
+        if problems:
+            raise RuleBookError(problems, source=", ".join(str(r) for r in book.roots))
 
     def _cite(self, rule: Rule) -> list[Reference]:
         sources = self.rulebook.sources
