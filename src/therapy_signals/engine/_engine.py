@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import re
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -206,18 +206,24 @@ class Engine:
             try:
                 parsed = Scenario.model_validate(scenario)
             except ValidationError as error:
-                raise ScenarioError([_problem(e) for e in error.errors(include_url=False)]) from None
-        unknown = [
-            Problem(
-                f"observations[{i}].signal",
-                f"{o.signal!r} is not a known signal{self._hint(o.signal)}",
-            )
-            for i, o in enumerate(parsed.observations)
-            if o.signal not in self.rulebook.signals
-        ]
+                # Every problem in one pass: an unknown signal is reported beside a field error.
+                found = [_problem(e) for e in error.errors(include_url=False)]
+                named = {p.where for p in found}
+                unknown = [p for p in self._unknown_signals(scenario.get("observations")) if p.where not in named]
+                raise ScenarioError(sorted([*found, *unknown], key=_order)) from None
+        unknown = list(self._unknown_signals([{"signal": o.signal} for o in parsed.observations]))
         if unknown:
             raise ScenarioError(unknown)
         return parsed
+
+    def _unknown_signals(self, observations: object) -> Iterator[Problem]:
+        """Each observation whose ``signal`` is a string that names no signal of the rule base."""
+        if not isinstance(observations, Sequence) or isinstance(observations, str | bytes):
+            return
+        for i, item in enumerate(observations):
+            signal = item.get("signal") if isinstance(item, Mapping) else None
+            if isinstance(signal, str) and signal not in self.rulebook.signals:
+                yield Problem(f"observations[{i}].signal", f"{signal!r} is not a known signal{self._hint(signal)}")
 
     def _hint(self, name: str) -> str:
         close = difflib.get_close_matches(name, list(self.rulebook.signals), n=3, cutoff=0.5)
@@ -395,11 +401,7 @@ def _problem(error: ErrorDetails) -> Problem:
     loc = error["loc"]
     message = error["msg"]
     if error["type"] == "extra_forbidden":
-        model = Observation if "observations" in loc[:1] and len(loc) > 2 else Scenario
-        allowed = ", ".join(model.model_fields)
-        close = difflib.get_close_matches(str(loc[-1]), list(model.model_fields), n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
-        message = f"unknown field{hint}; allowed: {allowed}"
+        message = _unknown_field(loc)
     elif error["type"] == "missing":
         message = "required"
     elif error["type"] == "enum":
@@ -409,6 +411,28 @@ def _problem(error: ErrorDetails) -> Problem:
     elif error["type"] in _STRICT_TYPES:
         message = f"{_STRICT_TYPES[error['type']]}, not {_kind_of(error.get('input'))}"
     return Problem(_path(loc), message)
+
+
+def _order(problem: Problem) -> int:
+    """Problems in the order of the scenario (a stable sort): its own fields, then each observation."""
+    match = re.match(r"observations\[(\d+)\]", problem.where)
+    return int(match.group(1)) + 1 if match else 0
+
+
+def _unknown_field(loc: Sequence[int | str]) -> str:
+    """An unknown field's message: a field of the other level says where it belongs, since a
+    near spelling of this level ('response' for 'sessions') would send the writer astray."""
+    on_observation = "observations" in loc[:1] and len(loc) > 2
+    model, other = (Observation, Scenario) if on_observation else (Scenario, Observation)
+    allowed = ", ".join(model.model_fields)
+    name = str(loc[-1])
+    if name in other.model_fields and name not in ("id", "signal"):
+        place = "the scenario, beside 'observations'" if on_observation else "each observation in 'observations'"
+        level = "a scenario" if on_observation else "an observation"
+        return f"{name!r} is {level} field; put it on {place}; allowed here: {allowed}"
+    close = difflib.get_close_matches(name, list(model.model_fields), n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return f"unknown field{hint}; allowed: {allowed}"
 
 
 # Scenario fields take JSON's own types: "7" is not a number and "yes" is not true.
