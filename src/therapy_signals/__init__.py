@@ -39,6 +39,7 @@ if TYPE_CHECKING:
         Initiator,
         Level,
         Observation,
+        PackInfo,
         Reference,
         Resource,
         Response,
@@ -48,7 +49,7 @@ if TYPE_CHECKING:
         Superseded,
         Where,
     )
-    from .rulebook import Rule, RuleBook, load_rulebook
+    from .rulebook import Rule, RuleBook, RulePack, load_rulebook
 
     __version__: str
 
@@ -69,6 +70,7 @@ __all__ = [
     "Level",
     "LocaleError",
     "Observation",
+    "PackInfo",
     "Problem",
     "Reference",
     "RenderError",
@@ -78,6 +80,7 @@ __all__ = [
     "RuleBook",
     "RuleBookError",
     "RuleBookInfo",
+    "RulePack",
     "Scenario",
     "ScenarioError",
     "Setting",
@@ -122,6 +125,7 @@ _WHERE = {
             "Initiator",
             "Level",
             "Observation",
+            "PackInfo",
             "Reference",
             "Resource",
             "Response",
@@ -133,7 +137,7 @@ _WHERE = {
         ),
         ".model",
     ),
-    **dict.fromkeys(("Rule", "RuleBook", "load_rulebook"), ".rulebook"),
+    **dict.fromkeys(("Rule", "RuleBook", "RulePack", "load_rulebook"), ".rulebook"),
 }
 
 

@@ -35,7 +35,7 @@ from ..model import (
 )
 from ..render import Renderer, check_locales
 from ..render._renderer import _LAYOUTS, is_shipped
-from ..rulebook import Rule, RuleBook, _ResourceFile
+from ..rulebook import Rule, RuleBook, RulePack, _ResourceFile
 from ._backends import BACKENDS, DurableFires, fires_for
 from ._evaluate import Outcome
 from ._facts import EncodedScenario, encode
@@ -49,6 +49,8 @@ BUILTIN = "builtin"
 """Stands for the shipped rule base in ``Engine(rule_paths=[BUILTIN, "my_rules/"])``."""
 
 ScenarioInput = Scenario | Mapping[str, Any] | str | bytes
+PackSource = str | Path | Mapping[str, Any] | RulePack
+"""A rule base or pack folder, or a pack given in code (a mapping, or a :class:`RulePack`)."""
 
 
 class Engine:
@@ -59,6 +61,9 @@ class Engine:
 
     Args:
         rules: a rule base folder, a loaded :class:`RuleBook`, or None for the shipped one.
+        rule_paths: instead of ``rules``, the base (``BUILTIN`` or a folder) and then the packs
+            to apply, in order: pack folders, or packs given in code as mappings or
+            :class:`RulePack` (``[BUILTIN, "clinic/", {"name": "x", "version": "1.0.0", ...}]``).
         locale: which templates to render with (default: the rule base's default locale).
         resources: crisis lines and the like to show instead of the rule base's
             ``resources.yaml``: a list of dicts with ``id``, ``name``, ``contact``, optional
@@ -84,7 +89,7 @@ class Engine:
         self,
         rules: str | Path | RuleBook | None = None,
         *,
-        rule_paths: Sequence[str | Path] | None = None,
+        rule_paths: Sequence[PackSource] | None = None,
         locale: str | None = None,
         resources: Sequence[Mapping[str, Any]] | str | Path | None = None,
         limits: InputLimits = DEFAULT_INPUT_LIMITS,
@@ -107,12 +112,16 @@ class Engine:
         self.ruleset: dict[str, Any] = durable.ruleset if durable is not None else {}
         """The durable_rules ruleset the rules compile to (empty with the columnar backend)."""
         self._info = RuleBookInfo(
-            name=self.rulebook.name, version=self.rulebook.version, hash=self.rulebook.content_hash
+            name=self.rulebook.name,
+            version=self.rulebook.version,
+            hash=self.rulebook.content_hash,
+            packs=list(self.rulebook.pack_info),
         )
         self._categories = {name: s.category for name, s in self.rulebook.signals.items()}
         self._references = {rule.id: self._cite(rule) for rule in self.rulebook.rules.values()}
         # With packs, the base runs beside them for scenarios with a safety signal (_floor.py).
-        self._floor = SafetyFloor(self.rulebook.base, backend, self.rulebook.signals) if self.rulebook.packs else None
+        applied = bool(self.rulebook.pack_info)  # packs in folders or in code alike
+        self._floor = SafetyFloor(self.rulebook.base, backend, self.rulebook.signals) if applied else None
         if self.rulebook.packs:
             self._probe_packs()
 
@@ -120,11 +129,11 @@ class Engine:
         """Every locale of a pack or a rule base of one's own loads and compiles, not just the one
         this Engine speaks: `rules validate`, ``Engine`` and ``serve`` refuse the same rules."""
         book = self.rulebook
-        if not book.packs and is_shipped(book.root):
+        if not book.pack_info and is_shipped(book.root):
             return  # the shipped rule base is checked by the package's own tests
         problems = check_locales(book, limits)
         if problems:
-            raise RuleBookError(problems, source=", ".join(str(r) for r in book.roots))
+            raise RuleBookError(problems, source=", ".join(book.origins))
 
     def _cite(self, rule: Rule) -> list[Reference]:
         sources = self.rulebook.sources
@@ -159,19 +168,22 @@ class Engine:
             if chosen is rules:
                 break
         if problems:
-            raise RuleBookError(problems, source=", ".join(str(p) for p in self.rulebook.packs))
+            raise RuleBookError(problems, source=", ".join(self.rulebook.origins[1:]))
 
     @staticmethod
-    def _book(rules: str | Path | RuleBook | None, rule_paths: Sequence[str | Path] | None) -> RuleBook:
+    def _book(rules: str | Path | RuleBook | None, rule_paths: Sequence[PackSource] | None) -> RuleBook:
         if rule_paths is None:
             return rules if isinstance(rules, RuleBook) else RuleBook.load(rules)
         if rules is not None:
             raise TypeError("give either rules or rule_paths, not both")
-        paths = [str(p) for p in rule_paths]
-        if not paths:
+        given = list(rule_paths)
+        if not given:
             raise TypeError("rule_paths needs at least one folder (use BUILTIN for the shipped rules)")
-        base = None if paths[0] == BUILTIN else paths[0]
-        return RuleBook.load(base, packs=paths[1:])
+        first = given[0]
+        if not isinstance(first, str | Path):
+            raise TypeError("rule_paths starts with the base: BUILTIN or a rule base folder; packs follow it")
+        base = None if str(first) == BUILTIN else first
+        return RuleBook.load(base, packs=[p if isinstance(p, Mapping | RulePack) else str(p) for p in given[1:]])
 
     def _load_resources(self, given: Sequence[Mapping[str, Any]] | str | Path | None) -> list[Any]:
         if given is None and self.renderer.resources is not None:
