@@ -36,7 +36,7 @@ from ._sandbox import BoundedEnvironment, render_bounded
 if TYPE_CHECKING:
     from ..model import Guidance
 
-__all__ = ["Renderer", "Strings", "check_locales", "default_renderer", "layout_data"]
+__all__ = ["Renderer", "Strings", "check_locales", "default_renderer", "layout_data", "translation_gaps"]
 
 Format = Literal["text", "markdown", "html"]
 _LAYOUTS: dict[str, str] = {
@@ -465,6 +465,45 @@ def check_locales(book: RuleBook, limits: TemplateLimits = DEFAULT_TEMPLATE_LIMI
         except RuleBookError as error:
             found.update(dict.fromkeys(error.problems))
     return list(found)
+
+
+def translation_gaps(book: RuleBook, limits: TemplateLimits = DEFAULT_TEMPLATE_LIMITS) -> list[Problem]:
+    """Warnings, not errors: each rule a pack adds or overrides that a locale the base speaks
+    would show in the default locale's words, for want of a template or of a title in that
+    locale's wording.yaml. Without them, English text comes out inside Spanish guidance."""
+    base = book.base
+    changed = [rule for rule_id, rule in book.rules.items() if base.rules.get(rule_id) is not rule]
+    added = [name for name in book.signals if name not in base.signals]
+    gaps: list[Problem] = []
+    for locale in base.locales:
+        if locale == book.meta.default_locale or not (changed or added):
+            continue
+        renderer = Renderer(book, locale, limits)
+        for name in added:
+            if name not in renderer.wording.signals:
+                gaps.append(
+                    Problem(
+                        book.signal_file(name),
+                        f"signal {name!r}: no label in wording.yaml in locale {locale!r}, which the rule base "
+                        f"speaks; guidance in {locale!r} would show it in {book.meta.default_locale!r}",
+                    )
+                )
+        own = [folder for folder in renderer.folders if folder.name == locale]
+        for rule in changed:
+            missing = []
+            if not any((folder / rule.explain).is_file() for folder in own):
+                missing.append(f"no template {rule.explain!r}")
+            if not renderer.wording.rules.get(rule.id, RuleWords()).title:
+                missing.append("no title in wording.yaml")
+            if missing:
+                gaps.append(
+                    Problem(
+                        book.where(rule.id),
+                        f"rule {rule.id}: {' and '.join(missing)} in locale {locale!r}, which the rule base "
+                        f"speaks; guidance in {locale!r} would show it in {book.meta.default_locale!r}",
+                    )
+                )
+    return gaps
 
 
 def _fold(name: str) -> str:
