@@ -229,3 +229,12 @@ def test_a_pack_translated_into_every_locale_gets_no_warning(pack: Path) -> None
     done = _validate(pack)
     assert done.returncode == 0, done.stderr
     assert "warning" not in done.stderr
+
+
+def test_a_pack_name_cannot_close_the_markdown_comment_it_is_shown_in(tmp_path: Path) -> None:
+    pack = make_pack(tmp_path / "p", {"pack.yaml": 'name: "x --> <img src=y onerror=alert(1)> --!>"\nversion: 1.0.0\n'})
+    g = Engine(rule_paths=[BUILTIN, pack]).explain({"observations": [{"signal": "feeling_challenged_in_session"}]})
+    footer = g.to_markdown().rstrip().splitlines()[-1]
+    assert footer.startswith("<!-- ") and footer.endswith(" -->")
+    assert ">" not in footer[len("<!-- ") : -len(" -->")]
+    assert "&lt;img" in g.to_html() and "<img" not in g.to_html()
