@@ -238,3 +238,20 @@ def test_a_pack_name_cannot_close_the_markdown_comment_it_is_shown_in(tmp_path: 
     assert footer.startswith("<!-- ") and footer.endswith(" -->")
     assert ">" not in footer[len("<!-- ") : -len(" -->")]
     assert "&lt;img" in g.to_html() and "<img" not in g.to_html()
+
+
+def test_rules_validate_renders_every_rule_in_every_locale(pack: Path) -> None:
+    # Compiles, but fails when rendered: only a render in that locale finds it.
+    for locale in LOCALES:
+        if locale == "en":
+            continue
+        template = pack / f"templates/{locale}/everyday/therapist-late.j2"
+        template.parent.mkdir(parents=True, exist_ok=True)
+        template.write_text("Tarde {{ no_such_name }}")
+    done = _validate(pack)
+    assert done.returncode == 2
+    for locale in LOCALES:
+        if locale != "en":
+            assert f"rule everyday.therapist-late in locale {locale!r}: " in done.stderr
+            assert f"templates/{locale}/everyday/therapist-late.j2:1" in done.stderr
+    assert "'no_such_name' is undefined" in done.stderr and "ok:" not in done.stdout
