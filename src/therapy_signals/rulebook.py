@@ -396,6 +396,11 @@ class RuleBook:
         return (str(self.root), *(info.origin for info in self._applied))
 
     @property
+    def authors(self) -> str:
+        """What a template or locale problem is laid at: the packs, or the base when there are none."""
+        return ", ".join(self.origins[1:] or self.origins)
+
+    @property
     def pack_info(self) -> tuple[PackInfo, ...]:
         """Name, version and hash of each pack applied, in order: what guidance cites."""
         return tuple(applied.info for applied in self._applied)

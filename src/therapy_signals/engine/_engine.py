@@ -133,7 +133,7 @@ class Engine:
             return  # the shipped rule base is checked by the package's own tests
         problems = check_locales(book, limits)
         if problems:
-            raise RuleBookError(problems, source=", ".join(book.origins))
+            raise RuleBookError(problems, source=book.authors)
 
     def _cite(self, rule: Rule) -> list[Reference]:
         sources = self.rulebook.sources
@@ -168,7 +168,7 @@ class Engine:
             if chosen is rules:
                 break
         if problems:
-            raise RuleBookError(problems, source=", ".join(self.rulebook.origins[1:]))
+            raise RuleBookError(problems, source=self.rulebook.authors)
 
     @staticmethod
     def _book(rules: str | Path | RuleBook | None, rule_paths: Sequence[PackSource] | None) -> RuleBook:

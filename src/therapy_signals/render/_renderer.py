@@ -239,7 +239,7 @@ class Renderer:
                 line = _line_of(error, str(where))
                 problems.append(Problem(f"{where}:{line}" if line else str(where), _message(error)))
         if problems:
-            raise RuleBookError(problems, source=", ".join(str(p) for p in self.book.roots))
+            raise RuleBookError(problems, source=self.book.authors)
 
     def _own(self, name: str) -> list[Path]:
         """This locale's own files of that name (not the default locale's), highest priority first."""
