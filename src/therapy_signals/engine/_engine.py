@@ -125,6 +125,11 @@ class Engine:
         if self.rulebook.packs:
             self._probe_packs()
 
+    @property
+    def rulebook_info(self) -> RuleBookInfo:
+        """Which rule base, and which packs, this Engine's guidance names (``Guidance.rulebook``)."""
+        return self._info
+
     def _check_locales(self, limits: TemplateLimits) -> None:
         """Every locale of a pack or a rule base of one's own loads and compiles, not just the one
         this Engine speaks: `rules validate`, ``Engine`` and ``serve`` refuse the same rules."""
