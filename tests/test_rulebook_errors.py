@@ -265,3 +265,10 @@ def test_a_reference_to_an_item_left_out_is_not_reported_twice(features: Path) -
         load_rulebook(features)
     (only,) = caught.value.problems
     assert only.where.startswith(str(features / "signals.yaml")) and "colour" in only.message
+
+
+def test_a_scenario_field_in_an_observation_match_says_where_it_belongs(features: Path) -> None:
+    edit(features / "rules.yaml", "when: {signal: sig_c}", "when: {signal: sig_c, sessions: {at_least: 3}}")
+    message = load_error(features)
+    assert "rules[2].when: 'sessions' is a field of the scenario, not of an observation" in message
+    assert "Value error" not in message and "Extra inputs" not in message

@@ -258,7 +258,8 @@ class _Origin:
         for detail in error.errors(include_url=False):
             loc = (*prefix, *detail["loc"])
             where = self.at(raw, loc)
-            text = detail["msg"] if self.memory else f"{_yaml.field_path(loc)}: {detail['msg']}"
+            message = detail["msg"].removeprefix("Value error, ")  # Pydantic's wrapping of our own words
+            text = message if self.memory else f"{_yaml.field_path(loc)}: {message}"
             found.append(Problem(str(where), text))
         return found
 
