@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from therapy_signals import BUILTIN, Category, Engine, Level, Rule, RuleBook, RuleBookError, RulePack
@@ -110,3 +110,30 @@ def test_every_rule_of_a_pack_in_memory_has_a_witness_and_renders() -> None:
     assert found is not None
     g = Engine(book).explain(found)
     assert g.to_text() and g.to_html()
+
+
+SAFETY_RULES = sorted(rule_id for rule_id, r in BASE.rules.items() if r.category is Category.safety)
+
+
+@settings(max_examples=25)  # each example loads the whole base
+@given(
+    signal=st.sampled_from(SAFETY),
+    level=st.sampled_from([Level.normal, Level.discuss]),
+    category=st.sampled_from([c for c in Category if c is not Category.safety]),
+)
+def test_no_pack_in_memory_calls_a_safety_signal_mild(signal: str, level: Level, category: Category) -> None:
+    mild = rule(id=f"{category.value}.mild-view", category=category.value, level=level.value, when={"signal": signal})
+    with pytest.raises(RuleBookError, match=r"a safety concern is never called normal"):
+        RuleBook.from_data([pack(mild)])
+
+
+@settings(max_examples=25)
+@given(rule_id=st.sampled_from(SAFETY_RULES), data=st.data())
+def test_no_pack_in_memory_lowers_a_safety_rule(rule_id: str, data: st.DataObject) -> None:
+    old = BASE.rules[rule_id]
+    lower = [level for level in Level if level < old.level]
+    if not lower:
+        return
+    lowered = old.model_copy(update={"level": data.draw(st.sampled_from(lower))})
+    with pytest.raises(RuleBookError, match=rf"rule {rule_id}: a pack may not lower a built-in safety rule"):
+        RuleBook.from_data([pack(lowered)])
