@@ -269,10 +269,6 @@ def _suggest(word: str, choices: Iterable[str]) -> str:
     return f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
 
 
-def _validate(model: type[_M], data: Any, path: Path) -> _M:
-    return _yaml.validate(model, data, path)
-
-
 def _raw_id(item: Any) -> str | None:
     value = item.get("id") if isinstance(item, Mapping) else getattr(item, "id", None)
     return value if isinstance(value, str) else None
