@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from therapy_signals import BUILTIN, Engine, Level, RuleBookError
+from therapy_signals import BUILTIN, Engine, Guidance, Level, RuleBookError
 
 PACK_YAML = "name: clinic\nversion: 1.0.0\n"
 NEW_SIGNAL = "signals:\n  - {id: therapist_late_often, category: everyday, label: your therapist running late}\n"
@@ -115,3 +116,142 @@ def test_rules_validate_takes_a_pack(pack: Path) -> None:
     done = subprocess.run([str(script), "rules", "validate", str(pack)], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "+clinic" in done.stdout and "every rule fires and renders" in done.stdout
+
+
+LOCALES = Engine().rulebook.locales
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_a_pack_that_disables_a_rule_speaks_every_locale(tmp_path: Path, locale: str) -> None:
+    # The base's wording.yaml still words the disabled rule; that is not a slip of the pack's.
+    pack = make_pack(tmp_path / "p", {"pack.yaml": PACK_YAML + "disable: [boundaries.frequent-gifts]\n"})
+    engine = Engine(rule_paths=[BUILTIN, pack], locale=locale)
+    g = engine.explain({"observations": [{"signal": "feeling_challenged_in_session"}]})
+    assert g.locale == locale and g.findings
+    assert "boundaries.frequent-gifts" not in engine.rulebook.rules
+
+
+def _serve(pack: Path, *options: str) -> subprocess.CompletedProcess[str]:
+    """`serve` with a bad pack must exit before it binds; the timeout only guards a regression."""
+    command = [sys.executable, "-m", "therapy_signals", "serve", "--port", "0", "--pack", str(pack), *options]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize("broken", LOCALES)
+def test_a_template_that_does_not_compile_in_any_locale_stops_engine_and_serve(pack: Path, broken: str) -> None:
+    template = pack / f"templates/{broken}/everyday/therapist-late.j2"
+    template.parent.mkdir(parents=True, exist_ok=True)
+    template.write_text("Running late.\n{% if observations %}\n")
+    for locale in LOCALES:  # whichever locale the Engine speaks
+        with pytest.raises(RuleBookError, match=rf"templates/{broken}/everyday/therapist-late\.j2:2: Unexpected end"):
+            Engine(rule_paths=[BUILTIN, pack], locale=locale)
+    done = _serve(pack)
+    assert done.returncode == 2
+    assert f"templates/{broken}/everyday/therapist-late.j2:2" in done.stderr
+    assert "serving" not in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_rule_base_of_ones_own_is_checked_like_a_pack(rules_copy: Path) -> None:
+    (rules_copy / "templates/es/everyday/feeling-challenged.j2").write_text("{{ rule.title ")
+    with pytest.raises(RuleBookError, match=r"templates/es/everyday/feeling-challenged\.j2:1"):
+        Engine(rules_copy)
+
+
+def test_guidance_names_every_pack_with_its_version_and_hash(pack: Path, tmp_path: Path) -> None:
+    second = make_pack(tmp_path / "second", {"pack.yaml": "name: second\nversion: 2.3.4\n"})
+    engine = Engine(rule_paths=[BUILTIN, pack, second])
+    g = engine.explain({"observations": [{"signal": "therapist_late_often"}]})
+    packs = [(p.name, p.version) for p in g.rulebook.packs]
+    assert packs == [("clinic", "1.0.0"), ("second", "2.3.4")]
+    assert all(len(p.hash) == 64 for p in g.rulebook.packs)
+    assert g.rulebook.packs[0].hash != g.rulebook.packs[1].hash
+    data = json.loads(g.model_dump_json())
+    assert data["rulebook"]["packs"][1] == {"name": "second", "version": "2.3.4", "hash": g.rulebook.packs[1].hash}
+    assert Guidance.model_validate_json(g.model_dump_json()).rulebook == g.rulebook
+    short = [f"{p.name} {p.version}, {p.hash[:12]}" for p in g.rulebook.packs]
+    assert all(s in g.to_text() for s in short)
+    assert all(f"{p.name} {p.version} {p.hash}" in g.to_markdown() for p in g.rulebook.packs)
+    assert f'data-packs="clinic 1.0.0 {g.rulebook.packs[0].hash[:12]}; second 2.3.4' in g.to_html()
+
+
+def test_a_pack_hash_follows_its_files(pack: Path) -> None:
+    before = Engine(rule_paths=[BUILTIN, pack]).rulebook.pack_info[0].hash
+    (pack / "templates/en/everyday/therapist-late.j2").write_text("Other words.")
+    assert Engine(rule_paths=[BUILTIN, pack]).rulebook.pack_info[0].hash != before
+
+
+def test_without_packs_guidance_lists_none(engine: Engine) -> None:
+    g = engine.explain({"observations": [{"signal": "feeling_challenged_in_session"}]})
+    assert g.rulebook.packs == []
+    assert "data-packs" not in g.to_html()
+
+
+def test_a_pack_problem_names_the_pack_not_the_built_in_files(tmp_path: Path) -> None:
+    # Turning off the one rule that explains a signal is the pack's doing: name its pack.yaml.
+    pack = make_pack(tmp_path / "p", {"pack.yaml": PACK_YAML + "disable: [everyday.feeling-challenged]\n"})
+    with pytest.raises(RuleBookError) as caught:
+        Engine(rule_paths=[BUILTIN, pack])
+    (only,) = caught.value.problems
+    assert only.where == str(pack / "pack.yaml")
+    assert "'feeling_challenged_in_session' has no rule that fires on it alone" in only.message
+
+
+def _validate(pack: Path) -> subprocess.CompletedProcess[str]:
+    script = Path(sys.executable).parent / "therapy-signals"
+    return subprocess.run([str(script), "rules", "validate", str(pack)], capture_output=True, text=True, timeout=120)
+
+
+def test_rules_validate_warns_of_a_pack_rule_with_no_words_in_a_locale(pack: Path) -> None:
+    others = [locale for locale in LOCALES if locale != "en"]
+    assert others
+    done = _validate(pack)
+    assert done.returncode == 0, done.stderr
+    for locale in others:
+        assert (
+            f"warning: {pack / 'clinic.yaml'}:2: rule everyday.therapist-late: no template "
+            f"'everyday/therapist-late.j2' and no title in wording.yaml in locale {locale!r}"
+        ) in done.stderr
+        assert f"signal 'therapist_late_often': no label in wording.yaml in locale {locale!r}" in done.stderr
+    assert "every rule fires and renders" in done.stdout
+
+
+def test_a_pack_translated_into_every_locale_gets_no_warning(pack: Path) -> None:
+    for locale in LOCALES:
+        if locale == "en":
+            continue
+        folder = pack / "templates" / locale
+        (folder / "everyday").mkdir(parents=True)
+        (folder / "everyday/therapist-late.j2").write_text("Llega tarde.")
+        (folder / "wording.yaml").write_text(
+            "signals: {therapist_late_often: que tu terapeuta llegue tarde}\n"
+            "rules: {everyday.therapist-late: {title: Tu terapeuta suele llegar tarde}}\n"
+        )
+    done = _validate(pack)
+    assert done.returncode == 0, done.stderr
+    assert "warning" not in done.stderr
+
+
+def test_a_pack_name_cannot_close_the_markdown_comment_it_is_shown_in(tmp_path: Path) -> None:
+    pack = make_pack(tmp_path / "p", {"pack.yaml": 'name: "x --> <img src=y onerror=alert(1)> --!>"\nversion: 1.0.0\n'})
+    g = Engine(rule_paths=[BUILTIN, pack]).explain({"observations": [{"signal": "feeling_challenged_in_session"}]})
+    footer = g.to_markdown().rstrip().splitlines()[-1]
+    assert footer.startswith("<!-- ") and footer.endswith(" -->")
+    assert ">" not in footer[len("<!-- ") : -len(" -->")]
+    assert "&lt;img" in g.to_html() and "<img" not in g.to_html()
+
+
+def test_rules_validate_renders_every_rule_in_every_locale(pack: Path) -> None:
+    # Compiles, but fails when rendered: only a render in that locale finds it.
+    for locale in LOCALES:
+        if locale == "en":
+            continue
+        template = pack / f"templates/{locale}/everyday/therapist-late.j2"
+        template.parent.mkdir(parents=True, exist_ok=True)
+        template.write_text("Tarde {{ no_such_name }}")
+    done = _validate(pack)
+    assert done.returncode == 2
+    for locale in LOCALES:
+        if locale != "en":
+            assert f"rule everyday.therapist-late in locale {locale!r}: " in done.stderr
+            assert f"templates/{locale}/everyday/therapist-late.j2:1" in done.stderr
+    assert "'no_such_name' is undefined" in done.stderr and "ok:" not in done.stdout

@@ -232,3 +232,43 @@ def test_a_rule_on_setting_and_absence_alone_gets_a_witness(features: Path) -> N
     found = witness(rule, engine.rulebook)
     assert found is not None and found.setting.value == "couples"
     assert rule.id in engine.fired(found)
+
+
+def test_every_problem_comes_in_one_pass(features: Path) -> None:
+    # A field error in one rule, a bad signal definition, and an unknown signal in another rule:
+    # all three in the first report, not one per attempt.
+    edit(
+        features / "rules.yaml",
+        "level: discuss\n    when: {signal: sig_a, frequency",
+        "level: discus\n    when: {signal: sig_a, frequency",
+    )
+    edit(features / "rules.yaml", "when: {signal: sig_c}", "when: {signal: sig_cc}")
+    text = (features / "signals.yaml").read_text()
+    (features / "signals.yaml").write_text(
+        text.replace("signals:\n", "signals:\n  - {id: sig_new, category: nope, label: a new one}\n", 1)
+    )
+    with pytest.raises(RuleBookError) as caught:
+        load_rulebook(features)
+    message = str(caught.value)
+    assert f"{features / 'rules.yaml'}:10: rules[5].level:" in message
+    assert "rule dependency.c: signal 'sig_cc' is not in signals.yaml; did you mean 'sig_c'" in message
+    assert f"{features / 'signals.yaml'}:2: signals[0].category:" in message
+    # The rule left out for its level is not reported again as missing, nor its signal as unexplained.
+    assert len(caught.value.problems) == 3, message
+
+
+def test_a_reference_to_an_item_left_out_is_not_reported_twice(features: Path) -> None:
+    text = (features / "signals.yaml").read_text()
+    assert "- {id: sig_c," in text
+    (features / "signals.yaml").write_text(text.replace("- {id: sig_c,", "- {id: sig_c, colour: red,", 1))
+    with pytest.raises(RuleBookError) as caught:
+        load_rulebook(features)
+    (only,) = caught.value.problems
+    assert only.where.startswith(str(features / "signals.yaml")) and "colour" in only.message
+
+
+def test_a_scenario_field_in_an_observation_match_says_where_it_belongs(features: Path) -> None:
+    edit(features / "rules.yaml", "when: {signal: sig_c}", "when: {signal: sig_c, sessions: {at_least: 3}}")
+    message = load_error(features)
+    assert "rules[2].when: 'sessions' is a field of the scenario, not of an observation" in message
+    assert "Value error" not in message and "Extra inputs" not in message

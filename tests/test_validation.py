@@ -112,3 +112,41 @@ def test_enum_typo_suggests_and_messages_are_clean(features_engine: Engine) -> N
     assert any(p.startswith("setting:") and "did you mean 'couples'?" in p for p in found)
     assert any(p.startswith("observations: observations 0 and 1 are identical") for p in found)
     assert not any("Value error" in p for p in found)
+
+
+def test_an_unknown_signal_is_reported_beside_a_field_error(engine: Engine) -> None:
+    found = problems(
+        engine,
+        {"observations": [{"signal": "nope", "frequency": "sometimes"}, {"signal": "feeling_challenged_in_sesion"}]},
+    )
+    assert [p.split(":")[0] for p in found] == [
+        "observations[0].frequency",
+        "observations[0].signal",
+        "observations[1].signal",
+    ]
+    assert "did you mean 'feeling_challenged_in_session'" in found[2]
+
+
+@pytest.mark.parametrize(
+    ("scenario", "expected"),
+    [
+        (
+            {"observations": [{"signal": "feeling_challenged_in_session", "sessions": 3}]},
+            "observations[0].sessions: 'sessions' is a scenario field; put it on the scenario, beside 'observations'",
+        ),
+        (
+            {"observations": [{"signal": "feeling_challenged_in_session"}], "frequency": "often"},
+            "frequency: 'frequency' is an observation field; put it on each observation in 'observations'",
+        ),
+        (
+            {"observations": [{"signal": "feeling_challenged_in_session", "setting": "couples"}]},
+            "observations[0].setting: 'setting' is a scenario field",
+        ),
+    ],
+)
+def test_a_field_at_the_wrong_level_says_where_it_belongs(
+    engine: Engine, scenario: dict[str, object], expected: str
+) -> None:
+    (found,) = problems(engine, scenario)
+    assert found.startswith(expected)
+    assert "did you mean" not in found

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
         Initiator,
         Level,
         Observation,
+        PackInfo,
         Reference,
         Resource,
         Response,
@@ -48,7 +49,7 @@ if TYPE_CHECKING:
         Superseded,
         Where,
     )
-    from .rulebook import Rule, RuleBook, load_rulebook
+    from .rulebook import Rule, RuleBook, RulePack, load_rulebook
 
     __version__: str
 
@@ -70,6 +71,7 @@ __all__ = [
     "LocaleError",
     "NearMiss",
     "Observation",
+    "PackInfo",
     "Problem",
     "Reference",
     "RenderError",
@@ -79,6 +81,7 @@ __all__ = [
     "RuleBook",
     "RuleBookError",
     "RuleBookInfo",
+    "RulePack",
     "Scenario",
     "ScenarioError",
     "Setting",
@@ -126,6 +129,7 @@ _WHERE = {
             "Initiator",
             "Level",
             "Observation",
+            "PackInfo",
             "Reference",
             "Resource",
             "Response",
@@ -137,7 +141,7 @@ _WHERE = {
         ),
         ".model",
     ),
-    **dict.fromkeys(("Rule", "RuleBook", "load_rulebook"), ".rulebook"),
+    **dict.fromkeys(("Rule", "RuleBook", "RulePack", "load_rulebook"), ".rulebook"),
 }
 
 

@@ -332,6 +332,7 @@ def rules_validate(
 ) -> None:
     """Check a rule base or pack: files, cross-references, invariants, and that every rule can fire."""
     from .engine import Engine
+    from .render import translation_gaps
     from .rulebook import RuleBook
     from .witness import check_rulebook
 
@@ -343,8 +344,11 @@ def rules_validate(
             book = load_book(path, pack)
         engine = Engine(book)
         problems = check_rulebook(engine)
+        gaps = translation_gaps(book)
     except TherapySignalsError as error:
         _fail(error)
+    for gap in gaps:  # English inside a Spanish answer is worth knowing, not worth refusing the pack
+        _err().print(f"[yellow]warning:[/] {gap}", highlight=False)
     for problem in problems:
         _err().print(_styled("red", "error:", problem), highlight=False)
     if problems:

@@ -130,6 +130,18 @@ class Match(BaseModel):
     raised: FieldValue | None = None
     months_after_ending: FieldValue | None = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _scenario_fields(cls, data: Any) -> Any:
+        misplaced = sorted(set(data) & set(SCENARIO_FIELDS)) if isinstance(data, dict) else []
+        if misplaced:
+            names = ", ".join(repr(m) for m in misplaced)
+            raise ValueError(
+                f"{names} is a field of the scenario, not of an observation: test it in a condition of its own "
+                f"beside this match, e.g. all: [{{signal: ...}}, {{{misplaced[0]}: ...}}]"
+            )
+        return data
+
     @model_validator(mode="after")
     def _compile(self) -> Match:
         if self.signal is None and self.category is None:
@@ -252,6 +264,8 @@ def _kind(value: Any) -> str:
     for key in ("all", "any", "not", "count"):
         if key in keys:
             return key
+    if keys & {"signal", "category"}:
+        return "match"  # Match says where a scenario field among its keys belongs
     if keys & set(SCENARIO_FIELDS):
         return "scenario"
     return "match"

@@ -186,14 +186,25 @@ class Resource(BaseModel):
     url: str | None = None
 
 
-class RuleBookInfo(BaseModel):
-    """Which rule base produced a guidance, for reproducibility."""
+class PackInfo(BaseModel):
+    """One rule pack applied on top of the rule base: which, which version, and its content."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str
     version: str
-    hash: str = Field(description="sha256 over every rule, signal, source and template file.")
+    hash: str = Field(description="sha256 over the pack's own files, or over its data for a pack given in code.")
+
+
+class RuleBookInfo(BaseModel):
+    """Which rule base produced a guidance, and every pack applied to it, for reproducibility."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(description="The base's name, then '+' and each pack's name.")
+    version: str = Field(description="The base's version; each pack's own is in 'packs'.")
+    hash: str = Field(description="sha256 over every rule, signal, source and template file, packs included.")
+    packs: list[PackInfo] = Field(default_factory=list, description="Each pack applied, in the order applied.")
 
 
 class Guidance(BaseModel):

@@ -19,16 +19,17 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import json
 import os
 import stat
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from . import _yaml
 from ._fields import SCENARIO_FIELDS
@@ -37,9 +38,11 @@ from ._paths import default_rules_dir
 from .conditions import Condition, Count, Match, walk
 from .errors import Problem, RuleBookError, UnknownRuleError
 from .limits import DEFAULT_RULE_FILE_LIMITS, RuleFileLimits
-from .model import MAX_OBSERVATIONS, Category, Level, Role
+from .model import MAX_OBSERVATIONS, Category, Level, PackInfo, Role
 
 _M = TypeVar("_M", bound=BaseModel)
+_MetaT = TypeVar("_MetaT", "Meta", "PackMeta")
+_Def = TypeVar("_Def", "SignalDef", "SourceDef", "ResourceDef")
 
 __all__ = [
     "GuideBullet",
@@ -50,6 +53,7 @@ __all__ = [
     "ResourceDef",
     "Rule",
     "RuleBook",
+    "RulePack",
     "SignalDef",
     "SourceDef",
     "load_rulebook",
@@ -210,10 +214,54 @@ class _ResourceFile(BaseModel):
     resources: list[ResourceDef]
 
 
+class _PackData(PackMeta):
+    """A pack given in code: ``pack.yaml``'s keys and the lists its other files hold, in one mapping."""
+
+    signals: list[SignalDef] = Field(default_factory=list)
+    sources: list[SourceDef] = Field(default_factory=list)
+    resources: list[ResourceDef] = Field(default_factory=list)
+    rules: list[Rule] = Field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Applied:
+    info: PackInfo
+    origin: str
+    memory: bool
+
+
 @dataclass(frozen=True)
 class _Located:
     where: str
-    line: int
+    line: int | None = None  # None: a pack given in code, whose ``where`` is already a field path
+
+    def __str__(self) -> str:
+        return self.where if self.line is None else f"{self.where}:{self.line}"
+
+
+@dataclass(frozen=True)
+class _Origin:
+    """Where a part of a rule base was read from, so a problem names it: a file (``file:line``)
+    or a pack given in code (``<memory>:rules[0].level``)."""
+
+    name: str
+    memory: bool = False
+
+    def at(self, raw: Any, loc: Sequence[int | str]) -> _Located:
+        if self.memory:
+            path = _yaml.field_path(loc) if loc else ""
+            return _Located(f"{self.name}:{path}" if path else self.name)
+        return _Located(self.name, _yaml.line_of(raw, loc))
+
+    def problems(self, error: ValidationError, raw: Any, prefix: Sequence[int | str] = ()) -> list[Problem]:
+        found = []
+        for detail in error.errors(include_url=False):
+            loc = (*prefix, *detail["loc"])
+            where = self.at(raw, loc)
+            message = detail["msg"].removeprefix("Value error, ")  # Pydantic's wrapping of our own words
+            text = message if self.memory else f"{_yaml.field_path(loc)}: {message}"
+            found.append(Problem(str(where), text))
+        return found
 
 
 def _suggest(word: str, choices: Iterable[str]) -> str:
@@ -223,8 +271,32 @@ def _suggest(word: str, choices: Iterable[str]) -> str:
     return f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
 
 
-def _validate(model: type[_M], data: Any, path: Path) -> _M:
-    return _yaml.validate(model, data, path)
+def _raw_id(item: Any) -> str | None:
+    value = item.get("id") if isinstance(item, Mapping) else getattr(item, "id", None)
+    return value if isinstance(value, str) else None
+
+
+class _Parsed:
+    """Problems found so far, and the ids of items left out for them: a later check that misses
+    such an id says nothing, since the problem that left it out is already reported."""
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+        self.broken: set[str] = set()
+
+    def salvage(self, model: type[_M], raw: Any, key: str) -> list[tuple[int, _M]]:
+        """The items under ``key`` that are valid on their own, once their file failed as a whole."""
+        given = raw.get(key) if isinstance(raw, Mapping) else None
+        if not isinstance(given, list):
+            return []
+        kept = []
+        for index, item in enumerate(given):
+            try:
+                kept.append((index, model.model_validate(item)))
+            except ValidationError:
+                if (name := _raw_id(item)) is not None:
+                    self.broken.add(name)
+        return kept
 
 
 class RuleBook:
@@ -244,11 +316,17 @@ class RuleBook:
         changes: tuple[str, ...] = (),
         base: RuleBook | None = None,
         limits: RuleFileLimits = DEFAULT_RULE_FILE_LIMITS,
-        signal_roots: dict[str, Path] | None = None,
+        signal_files: dict[str, str] | None = None,
+        applied: tuple[_Applied, ...] = (),
+        disabled: dict[str, str] | None = None,
     ) -> None:
         self.root = root
-        self._signal_roots = signal_roots if signal_roots is not None else dict.fromkeys(signals, root)
+        self._signal_files = signal_files if signal_files is not None else {}
+        self._applied = applied
+        self._disabled = disabled if disabled is not None else {}
+        """Each rule a pack turned off, and the pack.yaml (or ``<memory>``) that did."""
         self.packs = packs
+        """The folder of each pack applied (a pack given in code has none), in order."""
         self.changes = changes
         self.limits = limits
         self.base: RuleBook = base if base is not None else self
@@ -271,25 +349,60 @@ class RuleBook:
     def load(
         cls,
         path: str | Path | None = None,
-        packs: Sequence[str | Path] = (),
+        packs: Sequence[str | Path | Mapping[str, Any] | RulePack] = (),
         *,
         limits: RuleFileLimits = DEFAULT_RULE_FILE_LIMITS,
     ) -> RuleBook:
         """Load and check a rule base folder, then apply rule packs on top of it, in order.
 
         The default base is the one shipped with the library. A pack is a folder with a
-        ``pack.yaml``; it may add signals, sources, resources, rules and templates,
-        override a rule by id, and ``disable`` rules (see docs/rule-language.md). Every
-        file is read within ``limits`` and no symbolic link is followed (docs/security.md).
+        ``pack.yaml``, a mapping in the same shape (see :meth:`RulePack.from_data`), or a
+        :class:`RulePack`; it may add signals, sources, resources, rules and templates (a
+        folder only), override a rule by id, and ``disable`` rules (see
+        docs/rule-language.md). Every file is read within ``limits`` and no symbolic link is
+        followed (docs/security.md). RuleBookError lists every problem found, each at its
+        file and line (or ``<memory>`` and field path), in one pass.
         """
         root = _folder(Path(path) if path is not None else default_rules_dir())
-        book = _Loader(root, limits).build()
+        parsed = _Parsed()
+        book = _Loader(root, limits, parsed).build()
         for pack in packs:
-            book = _merge(book, _Loader(_folder(Path(pack)), limits).build_pack())
-        problems = list(_Checker(book).problems())
-        if problems:
-            raise RuleBookError(problems, source=", ".join(str(r) for r in book.roots))
+            given = pack if isinstance(pack, RulePack) else RulePack._read(pack, limits, parsed)
+            book = _merge(book, given._pack, parsed)
+        parsed.problems += _Checker(book, parsed.broken).problems()
+        if parsed.problems:
+            raise RuleBookError(parsed.problems, source=", ".join(book.origins))
         return book
+
+    @classmethod
+    def from_data(
+        cls,
+        packs: Sequence[Mapping[str, Any] | RulePack],
+        *,
+        base: str | Path | None = None,
+        limits: RuleFileLimits = DEFAULT_RULE_FILE_LIMITS,
+    ) -> RuleBook:
+        """The rule base (default: the shipped one) with packs given in code applied, in order:
+        ``RuleBook.from_data([{"name": "clinic", "version": "1.0.0", "rules": [...]}])``.
+
+        The same checks run as for folders, the safety floor included. See :meth:`RulePack.from_data`.
+        """
+        return cls.load(base, packs, limits=limits)
+
+    @property
+    def origins(self) -> tuple[str, ...]:
+        """Where the base and each pack came from: folders, and ``<memory>`` for a pack given in code."""
+        return (str(self.root), *(info.origin for info in self._applied))
+
+    @property
+    def authors(self) -> str:
+        """What a template or locale problem is laid at: the packs, or the base when there are none."""
+        return ", ".join(self.origins[1:] or self.origins)
+
+    @property
+    def pack_info(self) -> tuple[PackInfo, ...]:
+        """Name, version and hash of each pack applied, in order: what guidance cites."""
+        return tuple(applied.info for applied in self._applied)
 
     @property
     def roots(self) -> tuple[Path, ...]:
@@ -321,6 +434,9 @@ class RuleBook:
                 digest.update(b"\0")
                 digest.update(file.read_bytes())
                 digest.update(b"\0")
+        for applied in self._applied:  # a pack given in code has no files: its data counts instead
+            if applied.memory:
+                digest.update(f"data/{applied.info.hash}".encode())
         return digest.hexdigest()
 
     @property
@@ -351,9 +467,8 @@ class RuleBook:
             raise UnknownRuleError(f"no rule {rule_id!r}{_suggest(rule_id, self.rules)}") from None
 
     def where(self, rule_id: str) -> str:
-        """file:line of a rule's definition."""
-        located = self._located[rule_id]
-        return f"{located.where}:{located.line}"
+        """file:line of a rule's definition (``<memory>:rules[0]`` for a pack given in code)."""
+        return str(self._located[rule_id])
 
     def signals_reached(self, match: Match) -> frozenset[str]:
         """Every signal id an observation match could match."""
@@ -365,7 +480,7 @@ class RuleBook:
 
     def signal_file(self, name: str) -> str:
         """The signals.yaml that defines a signal: the base's, or the pack's that added it."""
-        return str(self._signal_roots.get(name, self.root) / "signals.yaml")
+        return self._signal_files.get(name, str(self.root / "signals.yaml"))
 
     def suggest_signal(self, name: str) -> str:
         return _suggest(name, self.signals)
@@ -419,9 +534,10 @@ def _content_files(root: Path) -> Iterator[Path]:
 
 
 class _Loader:
-    def __init__(self, root: Path, limits: RuleFileLimits) -> None:
+    def __init__(self, root: Path, limits: RuleFileLimits, parsed: _Parsed) -> None:
         self.root = root
         self.limits = limits
+        self.parsed = parsed
         _scan(root, limits)
 
     def _file(self, name: str, required: bool = True) -> Path | None:
@@ -432,88 +548,254 @@ class _Loader:
             return None
         return path
 
+    def _load(self, path: Path) -> tuple[bool, Any]:
+        """Whether a file parsed, and its data; a file that does not parse has its problem noted."""
+        try:
+            return True, _yaml.load(path, self.limits)
+        except RuleBookError as error:
+            self.parsed.problems += error.problems
+            return False, None
+
+    def _model(self, model: type[_M], path: Path) -> _M | None:
+        ok, raw = self._load(path)
+        if not ok:
+            return None
+        try:
+            return model.model_validate(raw)
+        except ValidationError as error:
+            self.parsed.problems += _Origin(str(path)).problems(error, raw)
+            return None
+
+    def _meta(self, model: type[_MetaT], name: str) -> _MetaT:
+        path = self._file(name)
+        assert path is not None
+        meta = self._model(model, path)
+        # Go on with a stand-in, so the other files' problems come in the same report.
+        return meta if meta is not None else model.model_construct(name=self.root.name, version="0.0.0")
+
     def build(self) -> RuleBook:
-        meta_path = self._file("rulebook.yaml")
-        assert meta_path is not None
-        meta = _validate(Meta, _yaml.load(meta_path, self.limits), meta_path)
-        signals = self._unique(_SignalFile, "signals.yaml", "signals")
-        sources = self._unique(_SourceFile, "sources.yaml", "sources")
-        resources = self._unique(_ResourceFile, "resources.yaml", "resources", required=False)
+        meta = self._meta(Meta, "rulebook.yaml")
+        signals = self._unique(_SignalFile, SignalDef, "signals.yaml", "signals")
+        sources = self._unique(_SourceFile, SourceDef, "sources.yaml", "sources")
+        resources = self._unique(_ResourceFile, ResourceDef, "resources.yaml", "resources", required=False)
         rules, located = self._rules()
         guide_path = self._file("guide-map.yaml", required=False)
-        guide_map = None if guide_path is None else _validate(GuideMap, _yaml.load(guide_path, self.limits), guide_path)
+        guide_map = None if guide_path is None else self._model(GuideMap, guide_path)
         return RuleBook(self.root, meta, signals, sources, resources, rules, located, guide_map, limits=self.limits)
 
     def build_pack(self) -> _Pack:
-        meta_path = self._file("pack.yaml")
-        assert meta_path is not None
-        meta = _validate(PackMeta, _yaml.load(meta_path, self.limits), meta_path)
-        signals = self._unique(_SignalFile, "signals.yaml", "signals", required=False)
-        sources = self._unique(_SourceFile, "sources.yaml", "sources", required=False)
-        resources = self._unique(_ResourceFile, "resources.yaml", "resources", required=False)
+        meta = self._meta(PackMeta, "pack.yaml")
+        signals = self._unique(_SignalFile, SignalDef, "signals.yaml", "signals", required=False)
+        sources = self._unique(_SourceFile, SourceDef, "sources.yaml", "sources", required=False)
+        resources = self._unique(_ResourceFile, ResourceDef, "resources.yaml", "resources", required=False)
         rules, located = self._rules(required=False)
-        return _Pack(self.root, meta, signals, sources, resources, rules, located)
+        where = {name: str(self.root / f"{name}.yaml") for name in ("pack", "signals", "sources", "resources")}
+        info = PackInfo(name=meta.name, version=meta.version, hash=_folder_hash(self.root))
+        return _Pack(self.root, str(self.root), meta, info, signals, sources, resources, rules, located, where)
 
-    def _unique(self, model: type[BaseModel], name: str, key: str, required: bool = True) -> dict[str, Any]:
+    def _items(self, model: type[BaseModel], item: type[_M], path: Path, key: str) -> list[tuple[int, Any, _M]]:
+        ok, raw = self._load(path)
+        if not ok:
+            return []
+        try:
+            parsed = model.model_validate(raw)
+        except ValidationError as error:
+            self.parsed.problems += _Origin(str(path)).problems(error, raw)
+            return [(i, raw, found) for i, found in self.parsed.salvage(item, raw, key)]
+        return [(i, raw, found) for i, found in enumerate(getattr(parsed, key))]
+
+    def _unique(
+        self, model: type[BaseModel], item: type[_Def], name: str, key: str, required: bool = True
+    ) -> dict[str, _Def]:
         path = self._file(name, required)
         if path is None:
             return {}
-        raw = _yaml.load(path, self.limits)
-        parsed = _validate(model, raw, path)
-        found: dict[str, Any] = {}
-        problems = []
-        for index, item in enumerate(getattr(parsed, key)):
-            if item.id in found:
+        found: dict[str, _Def] = {}
+        for index, raw, parsed in self._items(model, item, path, key):
+            if parsed.id in found:
                 line = _yaml.line_of(raw, [key, index])
-                problems.append(Problem(f"{path}:{line}", f"duplicate id {item.id!r}"))
-            found[item.id] = item
-        if problems:
-            raise RuleBookError(problems)
+                self.parsed.problems.append(Problem(f"{path}:{line}", f"duplicate id {parsed.id!r}"))
+            found[parsed.id] = parsed
         return found
 
     def _rules(self, required: bool = True) -> tuple[dict[str, Rule], dict[str, _Located]]:
         rules: dict[str, Rule] = {}
         located: dict[str, _Located] = {}
-        problems: list[Problem] = []
         files = sorted(
             p for p in self.root.glob("*.y*ml") if p.suffix in (".yaml", ".yml") and p.name not in RESERVED_FILES
         )
         if not files and required:
             raise RuleBookError([Problem(str(self.root), "no rule files (*.yaml with 'rules:')")])
         for path in files:
-            raw = _yaml.load(path, self.limits)
-            try:
-                parsed = _validate(_RuleFile, raw, path)
-            except RuleBookError as error:
-                problems.extend(error.problems)
-                continue
-            for index, rule in enumerate(parsed.rules):
-                line = _yaml.line_of(raw, ["rules", index])
-                if rule.id in rules:
-                    first = located[rule.id]
-                    problems.append(
-                        Problem(
-                            f"{path}:{line}",
-                            f"duplicate rule id {rule.id!r}, first at {first.where}:{first.line}",
-                        )
-                    )
-                    continue
-                rules[rule.id] = rule
-                located[rule.id] = _Located(str(path), line)
-        if problems:
-            raise RuleBookError(problems)
+            for index, raw, rule in self._items(_RuleFile, Rule, path, "rules"):
+                where = _Located(str(path), _yaml.line_of(raw, ["rules", index]))
+                _add_rule(rules, located, rule, where, self.parsed)
         return dict(sorted(rules.items())), located
+
+
+def _add_rule(
+    rules: dict[str, Rule], located: dict[str, _Located], rule: Rule, where: _Located, parsed: _Parsed
+) -> None:
+    if rule.id in rules:
+        parsed.problems.append(Problem(str(where), f"duplicate rule id {rule.id!r}, first at {located[rule.id]}"))
+        return
+    rules[rule.id] = rule
+    located[rule.id] = where
+
+
+def _folder_hash(root: Path) -> str:
+    digest = hashlib.sha256()
+    for file in sorted(_content_files(root)):
+        digest.update(file.relative_to(root).as_posix().encode())
+        digest.update(b"\0")
+        digest.update(file.read_bytes())
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+_LISTS: dict[str, type[BaseModel]] = {
+    "signals": SignalDef,
+    "sources": SourceDef,
+    "resources": ResourceDef,
+    "rules": Rule,
+}
+
+
+def _data_pack(data: Mapping[str, Any], origin: str, parsed: _Parsed) -> _Pack:
+    """A pack given in code; its problems name ``origin`` and a field path, as it has no lines."""
+    if not isinstance(data, Mapping):
+        kind = type(data).__name__
+        raise RuleBookError(
+            [Problem(origin, f"a pack given in code is a mapping (name, version, rules ...), not {kind}")]
+        )
+    at = _Origin(origin, memory=True)
+    try:
+        given = _PackData.model_validate(data)
+        lists: dict[str, list[tuple[int, Any]]] = {key: list(enumerate(getattr(given, key))) for key in _LISTS}
+        meta = PackMeta.model_validate(given.model_dump(include={"name", "version", "description", "disable"}))
+        digest = hashlib.sha256(json.dumps(given.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()
+    except ValidationError as error:
+        parsed.problems += at.problems(error, data)
+        lists = {key: list(parsed.salvage(model, data, key)) for key, model in _LISTS.items()}
+        meta = _salvage_meta(data, origin)
+        digest = ""
+    defs: dict[str, dict[str, Any]] = {}
+    for key in ("signals", "sources", "resources"):
+        found = defs[key] = {}
+        for index, item in lists[key]:
+            if item.id in found:
+                parsed.problems.append(Problem(str(at.at(data, [key, index])), f"duplicate id {item.id!r}"))
+            found[item.id] = item
+    rules: dict[str, Rule] = {}
+    located: dict[str, _Located] = {}
+    for index, rule in lists["rules"]:
+        _add_rule(rules, located, rule, at.at(data, ["rules", index]), parsed)
+    where = {"pack": origin, **{key: f"{origin}:{key}" for key in ("signals", "sources", "resources")}}
+    info = PackInfo(name=meta.name, version=meta.version, hash=digest)
+    return _Pack(
+        None,
+        origin,
+        meta,
+        info,
+        defs["signals"],
+        defs["sources"],
+        defs["resources"],
+        dict(sorted(rules.items())),
+        located,
+        where,
+    )
+
+
+def _salvage_meta(data: Mapping[str, Any], origin: str) -> PackMeta:
+    """The pack's name and list of rules to disable, as far as they are valid, to go on checking."""
+    keys = {k: data[k] for k in ("name", "version", "description", "disable") if k in data}
+    try:
+        return PackMeta.model_validate(keys)
+    except ValidationError:
+        disable = data.get("disable")
+        names = [d for d in disable if isinstance(d, str)] if isinstance(disable, list) else []
+        name = data.get("name")
+        return PackMeta.model_construct(
+            name=name if isinstance(name, str) and name else origin, version="0.0.0", description="", disable=names
+        )
 
 
 @dataclass(frozen=True)
 class _Pack:
-    root: Path
+    root: Path | None  # None: given in code, so it brings no templates
+    origin: str
     meta: PackMeta
+    info: PackInfo
     signals: dict[str, SignalDef]
     sources: dict[str, SourceDef]
     resources: dict[str, ResourceDef]
     rules: dict[str, Rule]
     located: dict[str, _Located]
+    where: dict[str, str]  # pack, signals, sources, resources: what a problem with each names
+
+
+class RulePack:
+    """A rule pack to apply on top of a rule base: a folder, or data given in code.
+
+    ``Engine(rule_paths=[BUILTIN, "clinic/"])`` and ``Engine(rule_paths=[BUILTIN, {...}])``
+    build one for you; build one yourself to check a pack's own shape early, or to give the
+    same pack to several engines. Checks across the rule base (unknown signals, the safety
+    floor, templates) run when it is applied, in ``RuleBook.load``.
+    """
+
+    def __init__(self, pack: _Pack) -> None:
+        self._pack = pack
+
+    @classmethod
+    def load(cls, folder: str | Path, *, limits: RuleFileLimits = DEFAULT_RULE_FILE_LIMITS) -> RulePack:
+        """A pack folder (``pack.yaml``, rule files, ``templates/``); RuleBookError names file:line."""
+        return cls._checked(lambda parsed: _Loader(_folder(Path(folder)), limits, parsed).build_pack())
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any], *, origin: str = "<memory>") -> RulePack:
+        """A pack given in code, for tests and for rules kept in a database.
+
+        ``data`` holds ``pack.yaml``'s keys (``name``, ``version``, ``description``,
+        ``disable``) and the lists a pack's files hold (``signals``, ``sources``,
+        ``resources``, ``rules``), each item a dict or the model itself (:class:`Rule`,
+        :class:`SignalDef` ...). It brings no templates: its rules' ``explain`` name templates
+        the base or a pack folder has. A problem names ``origin`` and the field path, e.g.
+        ``<memory>:rules[0].level``.
+        """
+        return cls._checked(lambda parsed: _data_pack(data, origin, parsed))
+
+    @classmethod
+    def _checked(cls, build: Callable[[_Parsed], _Pack]) -> RulePack:
+        parsed = _Parsed()
+        pack = build(parsed)
+        if parsed.problems:
+            raise RuleBookError(parsed.problems, source=pack.origin)
+        return cls(pack)
+
+    @classmethod
+    def _read(cls, given: str | Path | Mapping[str, Any], limits: RuleFileLimits, parsed: _Parsed) -> RulePack:
+        """A pack whose problems join the rest of a RuleBook.load report."""
+        if isinstance(given, str | Path):
+            return cls(_Loader(_folder(Path(given)), limits, parsed).build_pack())
+        return cls(_data_pack(given, "<memory>", parsed))
+
+    @property
+    def name(self) -> str:
+        return self._pack.meta.name
+
+    @property
+    def version(self) -> str:
+        return self._pack.meta.version
+
+    @property
+    def info(self) -> PackInfo:
+        """Name, version and hash (sha256 over its files, or over its data)."""
+        return self._pack.info
+
+    @property
+    def folder(self) -> Path | None:
+        """The pack's folder, or None for a pack given in code."""
+        return self._pack.root
 
 
 def _merge_defs(kind: str, mine: dict[str, Any], theirs: dict[str, Any], where: str) -> Iterator[Problem]:
@@ -532,17 +814,17 @@ def _lowers_safety(old: Rule | None, new: Rule) -> bool:
     return new.level < old.level or new.category is not old.category
 
 
-def _merge(book: RuleBook, pack: _Pack) -> RuleBook:
-    """The rule base with one pack applied; RuleBookError names every conflict."""
+def _merge(book: RuleBook, pack: _Pack, parsed: _Parsed) -> RuleBook:
+    """The rule base with one pack applied; each conflict is noted in ``parsed``."""
     problems: list[Problem] = []
     signals, sources = dict(book.signals), dict(book.sources)
-    problems += _merge_defs("signal", signals, pack.signals, str(pack.root / "signals.yaml"))
-    problems += _merge_defs("source", sources, pack.sources, str(pack.root / "sources.yaml"))
+    problems += _merge_defs("signal", signals, pack.signals, pack.where["signals"])
+    problems += _merge_defs("source", sources, pack.sources, pack.where["sources"])
     resources = dict(book.resources)  # crisis lines: a pack may add; only the application replaces them
-    problems += _merge_defs("resource", resources, pack.resources, str(pack.root / "resources.yaml"))
+    problems += _merge_defs("resource", resources, pack.resources, pack.where["resources"])
     rules, located, changes = dict(book.rules), dict(book._located), list(book.changes)
     for rule_id, rule in pack.rules.items():
-        where = f"{pack.located[rule_id].where}:{pack.located[rule_id].line}"
+        where = str(pack.located[rule_id])
         old = book.rules.get(rule_id)
         if _lowers_safety(old, rule):
             assert old is not None
@@ -554,20 +836,22 @@ def _merge(book: RuleBook, pack: _Pack) -> RuleBook:
             changes.append(f"{pack.meta.name} overrides {rule_id} ({book.where(rule_id)})")
         rules[rule_id] = rule
         located[rule_id] = pack.located[rule_id]
-    meta_path = str(pack.root / "pack.yaml")
+    disabled = dict(book._disabled)
+    meta_path = pack.where["pack"]
     for rule_id in pack.meta.disable:
         old = rules.get(rule_id)
         if old is None:
-            problems.append(Problem(meta_path, f"disable: no rule {rule_id!r}{_suggest(rule_id, rules)}"))
+            if rule_id not in parsed.broken:
+                problems.append(Problem(meta_path, f"disable: no rule {rule_id!r}{_suggest(rule_id, rules)}"))
         elif old.category is Category.safety:
             problems.append(Problem(meta_path, f"disable: {rule_id} is a safety rule; a pack may not turn it off"))
         else:
             del rules[rule_id]
+            disabled[rule_id] = meta_path
             changes.append(f"{pack.meta.name} disables {rule_id}")
-    if problems:
-        raise RuleBookError(problems, source=str(pack.root))
+    parsed.problems += problems
     meta = book.meta.model_copy(update={"name": f"{book.meta.name}+{pack.meta.name}"})
-    packs = (*book.packs, pack.root)
+    packs = book.packs if pack.root is None else (*book.packs, pack.root)
     ordered = dict(sorted(rules.items()))
     return RuleBook(
         book.root,
@@ -582,15 +866,19 @@ def _merge(book: RuleBook, pack: _Pack) -> RuleBook:
         tuple(changes),
         base=book.base,
         limits=book.limits,
-        signal_roots={**dict.fromkeys(pack.signals, pack.root), **book._signal_roots},
+        signal_files={**dict.fromkeys(pack.signals, pack.where["signals"]), **book._signal_files},
+        applied=(*book._applied, _Applied(pack.info, pack.origin, pack.root is None)),
+        disabled=disabled,
     )
 
 
 class _Checker:
     """The checks across files; each yields a Problem at the rule's file:line."""
 
-    def __init__(self, book: RuleBook) -> None:
+    def __init__(self, book: RuleBook, broken: Iterable[str] = ()) -> None:
         self.book = book
+        self.broken = frozenset(broken)
+        """Ids of items left out for a problem already reported: a reference to one is not another."""
 
     def problems(self) -> Iterator[Problem]:
         yield from self._locales()
@@ -623,7 +911,7 @@ class _Checker:
         if not rule.id.startswith(f"{rule.category.value}."):
             yield f"id must start with its category, '{rule.category.value}.'"
         for ref in rule.references:
-            if ref not in book.sources:
+            if ref not in book.sources and ref not in self.broken:
                 yield f"reference {ref!r} is not in sources.yaml{_suggest(ref, book.sources)}"
         given = {r.role for r in book.resources.values()}
         for role in rule.resources:
@@ -644,10 +932,10 @@ class _Checker:
             if not isinstance(node, Match):
                 continue
             for name in sorted(node.signals or ()):
-                if name not in self.book.signals:
+                if name not in self.book.signals and name not in self.broken:
                     yield f"signal {name!r} is not in signals.yaml{self.book.suggest_signal(name)}"
             reached = self.book.signals_reached(node)
-            if not reached and all(s in self.book.signals for s in node.signals or ()):
+            if not reached and all(s in self.book.signals for s in node.signals or ()) and not self.broken:
                 yield f"the match '{node.describe()}' can never match any signal"
             concern = sorted(s for s in reached if self.book.signals[s].category.is_concern)
             if negated and concern:
@@ -665,6 +953,8 @@ class _Checker:
     def _supersedes(self, rule: Rule) -> Iterator[str]:
         for target_id in rule.supersedes:
             target = self.book.rules.get(target_id)
+            if target is None and target_id in self.broken:
+                continue
             if target is None:
                 yield f"supersedes {target_id!r}, which does not exist{_suggest(target_id, self.book.rules)}"
             elif target_id == rule.id:
@@ -697,9 +987,11 @@ class _Checker:
             if isinstance(rule.when, Match) and rule.when.is_presence:
                 for name in rule.when.signals or ():
                     presence.setdefault(name, []).append(rule)
+        if self.broken:
+            return  # a rule left out for its own problem may be the one that explains a signal
         for name, signal in self.book.signals.items():
             found = presence.get(name, [])
-            path = self.book.signal_file(name)
+            path = self._lost_by(name) or self.book.signal_file(name)
             if not found:
                 yield Problem(
                     path,
@@ -711,6 +1003,19 @@ class _Checker:
                     path,
                     f"safety signal {name!r} needs a rule at 'concern' or above that fires on it alone",
                 )
+
+    def _lost_by(self, signal: str) -> str | None:
+        """Where a pack took away a base rule that explained this signal alone: the pack.yaml
+        that disabled it, or the pack's rule that overrode it. The problem is the pack's to fix."""
+        base = self.book.base
+        for rule_id, rule in base.rules.items():
+            if not (isinstance(rule.when, Match) and rule.when.is_presence and signal in (rule.when.signals or ())):
+                continue
+            if rule_id in self.book._disabled:
+                return self.book._disabled[rule_id]
+            if self.book.rules.get(rule_id) is not rule and rule_id in self.book.rules:
+                return self.book.where(rule_id)
+        return None
 
     def _cycles(self) -> Iterator[Problem]:
         """Supersession must be acyclic, or two rules could each hide the other."""
@@ -749,7 +1054,8 @@ class _Checker:
                             f"bullet {bullet.text!r}: signal {name!r} does not exist{self.book.suggest_signal(name)}",
                         )
                 for rule_id in bullet.rules:
-                    if rule_id not in self.book.rules:
+                    # A rule a pack turned off leaves its bullet uncovered (`rules coverage` says so), no more.
+                    if rule_id not in self.book.rules and rule_id not in self.book._disabled:
                         yield Problem(
                             path,
                             f"bullet {bullet.text!r}: rule {rule_id!r} does not exist"

@@ -180,7 +180,7 @@ _CONNECTIONS = "therapy_signals.connections"
 """The key under which the app publishes its ``_Connections`` in the ASGI lifespan state."""
 
 
-def _connection_replies(header_timeout: float, rulebook: bytes, info: dict[str, str]) -> dict[int, bytes]:
+def _connection_replies(header_timeout: float, rulebook: bytes, info: dict[str, Any]) -> dict[int, bytes]:
     """The ErrorBody answers to a request that never reached the app, with the X-Rulebook header."""
     details = {
         400: ("bad request", "not an HTTP/1.1 request; check the request line and headers"),
@@ -218,7 +218,7 @@ class _Guard:
         header_timeout: float,
         body_timeout: float,
         rulebook: str,
-        info: dict[str, str],
+        info: dict[str, Any],
     ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
@@ -344,7 +344,7 @@ def _declares_body(scope: Scope) -> bool:
 _KINDS = {404: "not found", 405: "method not allowed", 413: "request too large"}
 
 
-def _error(error: HTTPException, info: dict[str, str]) -> JSONResponse:
+def _error(error: HTTPException, info: dict[str, Any]) -> JSONResponse:
     kind = getattr(error, "kind", None) or _KINDS.get(error.status_code, "error")
     body: dict[str, Any] = {"error": kind, "detail": error.detail}
     if isinstance(error, _InvalidJson):
@@ -431,7 +431,7 @@ def _problems(error: RequestValidationError) -> list[Problem]:
     return problems
 
 
-def _invalid(problems: Sequence[Problem], info: dict[str, str]) -> JSONResponse:
+def _invalid(problems: Sequence[Problem], info: dict[str, Any]) -> JSONResponse:
     body = {"error": "invalid scenario", "problems": _problem_list(problems), "rulebook": info}
     return JSONResponse(body, status_code=422)
 
@@ -624,7 +624,7 @@ class RuleSummary(BaseModel):
 
 
 class RuleList(BaseModel):
-    rulebook: dict[str, str]
+    rulebook: RuleBookInfo
     rules: list[RuleSummary]
 
 
@@ -632,7 +632,7 @@ class ErrorBody(BaseModel):
     error: str
     detail: str | None = None
     problems: list[dict[str, str]] | None = None
-    rulebook: dict[str, str]
+    rulebook: RuleBookInfo
 
 
 _WHY = {
@@ -690,7 +690,7 @@ def create_app(
             raise ValueError(f"{name} must be a positive number of seconds, not {seconds!r}")
     engine = engine or default_engine()
     book = engine.rulebook
-    info = {"name": book.name, "version": book.version, "hash": book.content_hash}
+    info = engine.rulebook_info.model_dump(mode="json")  # what each guidance says, packs included
     with_body = _documented(400, 408, 413, 415, 422, 500)
     signal_ids = sorted(book.signals)
 

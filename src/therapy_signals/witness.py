@@ -26,10 +26,12 @@ from .rulebook import Rule, RuleBook
 
 if TYPE_CHECKING:
     from .engine import Engine
+    from .render._renderer import Format
 
 __all__ = ["check_rulebook", "witness"]
 
 _MAX_CANDIDATES = 400
+_FORMATS: tuple[Format, ...] = ("text", "markdown", "html")
 
 
 @dataclass(frozen=True)
@@ -160,10 +162,14 @@ def _with_observations(partial: _Partial, book: RuleBook) -> Iterator[_Partial]:
 
 
 def check_rulebook(engine: Engine) -> list[Problem]:
-    """Every rule has a witness, fires on durable_rules for it, and its template renders."""
+    """Every rule has a witness, fires on durable_rules for it, and its template renders, in
+    the Engine's locale and in every other locale of the rule base."""
+    from .render import Renderer
+
     book = engine.rulebook
     categories = {name: s.category for name, s in book.signals.items()}
     problems: list[Problem] = []
+    others = [Renderer(book, locale, engine.renderer.limits) for locale in book.locales if locale != engine.locale]
     for rule in book.rules.values():
         where = book.where(rule.id)
         found = witness(rule, book)
@@ -185,10 +191,19 @@ def check_rulebook(engine: Engine) -> list[Problem]:
             continue
         try:
             encoded = encode(found, categories)
-            engine.renderer.explanation(rule, encoded, sorted(evaluate(rule.when, encoded).cited))
+            cited = sorted(evaluate(rule.when, encoded).cited)
+            engine.renderer.explanation(rule, encoded, cited)
             guidance = engine.explain(found)
             for fmt in ("text", "markdown", "html"):
                 engine.renderer.layout(guidance, fmt)
         except TherapySignalsError as error:
             problems.append(Problem(where, f"rule {rule.id}: {error}"))
+            continue
+        for renderer in others:
+            try:
+                renderer.explanation(rule, encoded, cited)
+                for layout in _FORMATS:
+                    renderer.layout(guidance, layout)
+            except TherapySignalsError as error:
+                problems.append(Problem(where, f"rule {rule.id} in locale {renderer.locale!r}: {error}"))
     return problems

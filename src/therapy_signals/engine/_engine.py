@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import re
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,9 +33,9 @@ from ..model import (
     Scenario,
     Superseded,
 )
-from ..render import Renderer
-from ..render._renderer import _LAYOUTS
-from ..rulebook import Rule, RuleBook, _ResourceFile
+from ..render import Renderer, check_locales
+from ..render._renderer import _LAYOUTS, is_shipped
+from ..rulebook import Rule, RuleBook, RulePack, _ResourceFile
 from ._backends import BACKENDS, DurableFires, fires_for
 from ._evaluate import Outcome, evaluate
 from ._facts import EncodedScenario, encode
@@ -50,6 +50,8 @@ BUILTIN = "builtin"
 """Stands for the shipped rule base in ``Engine(rule_paths=[BUILTIN, "my_rules/"])``."""
 
 ScenarioInput = Scenario | Mapping[str, Any] | str | bytes
+PackSource = str | Path | Mapping[str, Any] | RulePack
+"""A rule base or pack folder, or a pack given in code (a mapping, or a :class:`RulePack`)."""
 
 
 class Engine:
@@ -60,6 +62,9 @@ class Engine:
 
     Args:
         rules: a rule base folder, a loaded :class:`RuleBook`, or None for the shipped one.
+        rule_paths: instead of ``rules``, the base (``BUILTIN`` or a folder) and then the packs
+            to apply, in order: pack folders, or packs given in code as mappings or
+            :class:`RulePack` (``[BUILTIN, "clinic/", {"name": "x", "version": "1.0.0", ...}]``).
         locale: which templates to render with (default: the rule base's default locale).
         resources: crisis lines and the like to show instead of the rule base's
             ``resources.yaml``: a list of dicts with ``id``, ``name``, ``contact``, optional
@@ -75,15 +80,17 @@ class Engine:
 
     Raises:
         RuleBookError: the rules, or a template a pack brings, are invalid; each problem
-            names its file and line. A pack's templates are compiled and rendered once
-            here, so a bad one stops the Engine before it answers anything.
+            names its file and line. With a pack or a rule base of your own, every locale's
+            strings, wording and templates are loaded and compiled here (not only this
+            Engine's locale), and the pack's templates rendered once, so a bad one stops
+            the Engine, and ``serve``, before it answers anything.
     """
 
     def __init__(
         self,
         rules: str | Path | RuleBook | None = None,
         *,
-        rule_paths: Sequence[str | Path] | None = None,
+        rule_paths: Sequence[PackSource] | None = None,
         locale: str | None = None,
         resources: Sequence[Mapping[str, Any]] | str | Path | None = None,
         limits: InputLimits = DEFAULT_INPUT_LIMITS,
@@ -94,6 +101,7 @@ class Engine:
             raise ValueError(f"unknown backend {backend!r}; use one of {', '.join(BACKENDS)}")
         self.limits = limits
         self.rulebook = self._book(rules, rule_paths)
+        self._check_locales(template_limits)
         self.renderer = Renderer(self.rulebook, locale, template_limits)
         self.locale = self.renderer.locale
         self._resources = self._load_resources(resources)
@@ -105,14 +113,33 @@ class Engine:
         self.ruleset: dict[str, Any] = durable.ruleset if durable is not None else {}
         """The durable_rules ruleset the rules compile to (empty with the columnar backend)."""
         self._info = RuleBookInfo(
-            name=self.rulebook.name, version=self.rulebook.version, hash=self.rulebook.content_hash
+            name=self.rulebook.name,
+            version=self.rulebook.version,
+            hash=self.rulebook.content_hash,
+            packs=list(self.rulebook.pack_info),
         )
         self._categories = {name: s.category for name, s in self.rulebook.signals.items()}
         self._references = {rule.id: self._cite(rule) for rule in self.rulebook.rules.values()}
         # With packs, the base runs beside them for scenarios with a safety signal (_floor.py).
-        self._floor = SafetyFloor(self.rulebook.base, backend, self.rulebook.signals) if self.rulebook.packs else None
+        applied = bool(self.rulebook.pack_info)  # packs in folders or in code alike
+        self._floor = SafetyFloor(self.rulebook.base, backend, self.rulebook.signals) if applied else None
         if self.rulebook.packs:
             self._probe_packs()
+
+    @property
+    def rulebook_info(self) -> RuleBookInfo:
+        """Which rule base, and which packs, this Engine's guidance names (``Guidance.rulebook``)."""
+        return self._info
+
+    def _check_locales(self, limits: TemplateLimits) -> None:
+        """Every locale of a pack or a rule base of one's own loads and compiles, not just the one
+        this Engine speaks: `rules validate`, ``Engine`` and ``serve`` refuse the same rules."""
+        book = self.rulebook
+        if not book.pack_info and is_shipped(book.root):
+            return  # the shipped rule base is checked by the package's own tests
+        problems = check_locales(book, limits)
+        if problems:
+            raise RuleBookError(problems, source=book.authors)
 
     def _cite(self, rule: Rule) -> list[Reference]:
         sources = self.rulebook.sources
@@ -147,19 +174,22 @@ class Engine:
             if chosen is rules:
                 break
         if problems:
-            raise RuleBookError(problems, source=", ".join(str(p) for p in self.rulebook.packs))
+            raise RuleBookError(problems, source=self.rulebook.authors)
 
     @staticmethod
-    def _book(rules: str | Path | RuleBook | None, rule_paths: Sequence[str | Path] | None) -> RuleBook:
+    def _book(rules: str | Path | RuleBook | None, rule_paths: Sequence[PackSource] | None) -> RuleBook:
         if rule_paths is None:
             return rules if isinstance(rules, RuleBook) else RuleBook.load(rules)
         if rules is not None:
             raise TypeError("give either rules or rule_paths, not both")
-        paths = [str(p) for p in rule_paths]
-        if not paths:
+        given = list(rule_paths)
+        if not given:
             raise TypeError("rule_paths needs at least one folder (use BUILTIN for the shipped rules)")
-        base = None if paths[0] == BUILTIN else paths[0]
-        return RuleBook.load(base, packs=paths[1:])
+        first = given[0]
+        if not isinstance(first, str | Path):
+            raise TypeError("rule_paths starts with the base: BUILTIN or a rule base folder; packs follow it")
+        base = None if str(first) == BUILTIN else first
+        return RuleBook.load(base, packs=[p if isinstance(p, Mapping | RulePack) else str(p) for p in given[1:]])
 
     def _load_resources(self, given: Sequence[Mapping[str, Any]] | str | Path | None) -> list[Any]:
         if given is None and self.renderer.resources is not None:
@@ -194,18 +224,24 @@ class Engine:
             try:
                 parsed = Scenario.model_validate(scenario)
             except ValidationError as error:
-                raise ScenarioError([_problem(e) for e in error.errors(include_url=False)]) from None
-        unknown = [
-            Problem(
-                f"observations[{i}].signal",
-                f"{o.signal!r} is not a known signal{self._hint(o.signal)}",
-            )
-            for i, o in enumerate(parsed.observations)
-            if o.signal not in self.rulebook.signals
-        ]
+                # Every problem in one pass: an unknown signal is reported beside a field error.
+                found = [_problem(e) for e in error.errors(include_url=False)]
+                named = {p.where for p in found}
+                unknown = [p for p in self._unknown_signals(scenario.get("observations")) if p.where not in named]
+                raise ScenarioError(sorted([*found, *unknown], key=_order)) from None
+        unknown = list(self._unknown_signals([{"signal": o.signal} for o in parsed.observations]))
         if unknown:
             raise ScenarioError(unknown)
         return parsed
+
+    def _unknown_signals(self, observations: object) -> Iterator[Problem]:
+        """Each observation whose ``signal`` is a string that names no signal of the rule base."""
+        if not isinstance(observations, Sequence) or isinstance(observations, str | bytes):
+            return
+        for i, item in enumerate(observations):
+            signal = item.get("signal") if isinstance(item, Mapping) else None
+            if isinstance(signal, str) and signal not in self.rulebook.signals:
+                yield Problem(f"observations[{i}].signal", f"{signal!r} is not a known signal{self._hint(signal)}")
 
     def _hint(self, name: str) -> str:
         close = difflib.get_close_matches(name, list(self.rulebook.signals), n=3, cutoff=0.5)
@@ -417,11 +453,7 @@ def _problem(error: ErrorDetails) -> Problem:
     loc = error["loc"]
     message = error["msg"]
     if error["type"] == "extra_forbidden":
-        model = Observation if "observations" in loc[:1] and len(loc) > 2 else Scenario
-        allowed = ", ".join(model.model_fields)
-        close = difflib.get_close_matches(str(loc[-1]), list(model.model_fields), n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
-        message = f"unknown field{hint}; allowed: {allowed}"
+        message = _unknown_field(loc)
     elif error["type"] == "missing":
         message = "required"
     elif error["type"] == "enum":
@@ -431,6 +463,28 @@ def _problem(error: ErrorDetails) -> Problem:
     elif error["type"] in _STRICT_TYPES:
         message = f"{_STRICT_TYPES[error['type']]}, not {_kind_of(error.get('input'))}"
     return Problem(_path(loc), message)
+
+
+def _order(problem: Problem) -> int:
+    """Problems in the order of the scenario (a stable sort): its own fields, then each observation."""
+    match = re.match(r"observations\[(\d+)\]", problem.where)
+    return int(match.group(1)) + 1 if match else 0
+
+
+def _unknown_field(loc: Sequence[int | str]) -> str:
+    """An unknown field's message: a field of the other level says where it belongs, since a
+    near spelling of this level ('response' for 'sessions') would send the writer astray."""
+    on_observation = "observations" in loc[:1] and len(loc) > 2
+    model, other = (Observation, Scenario) if on_observation else (Scenario, Observation)
+    allowed = ", ".join(model.model_fields)
+    name = str(loc[-1])
+    if name in other.model_fields and name not in ("id", "signal"):
+        place = "the scenario, beside 'observations'" if on_observation else "each observation in 'observations'"
+        level = "a scenario" if on_observation else "an observation"
+        return f"{name!r} is {level} field; put it on {place}; allowed here: {allowed}"
+    close = difflib.get_close_matches(name, list(model.model_fields), n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return f"unknown field{hint}; allowed: {allowed}"
 
 
 # Scenario fields take JSON's own types: "7" is not a number and "yes" is not true.

@@ -271,7 +271,7 @@ def phrases_data(book: RuleBook) -> dict[str, Any]:
     """What ``phrases.json`` holds for a rule base loaded from a folder without packs."""
     from ._phrases import PhraseIndex
 
-    if book.packs:
+    if book.pack_info:  # packs in folders or given in code
         raise ValueError("prebuilt data is for a rule base without packs")
     files = rule_files(book.root)
     if files is None:

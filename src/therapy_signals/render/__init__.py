@@ -8,6 +8,6 @@ and this package only words it.
 
 from __future__ import annotations
 
-from ._renderer import Renderer, Strings, default_renderer, layout_data
+from ._renderer import Renderer, Strings, check_locales, default_renderer, layout_data, translation_gaps
 
-__all__ = ["Renderer", "Strings", "default_renderer", "layout_data"]
+__all__ = ["Renderer", "Strings", "check_locales", "default_renderer", "layout_data", "translation_gaps"]

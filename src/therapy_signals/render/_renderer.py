@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .. import _yaml
 from .._fields import OBSERVATION_FIELDS, SCENARIO_FIELDS
+from .._paths import shipped_rules_dir
 from ..engine._facts import EncodedScenario
 from ..errors import LocaleError, Problem, RenderError, RuleBookError
 from ..limits import DEFAULT_TEMPLATE_LIMITS, MAX_TEMPLATE_BYTES, TemplateLimits
@@ -35,7 +36,7 @@ from ._sandbox import BoundedEnvironment, render_bounded
 if TYPE_CHECKING:
     from ..model import Guidance
 
-__all__ = ["Renderer", "Strings", "default_renderer", "layout_data"]
+__all__ = ["Renderer", "Strings", "check_locales", "default_renderer", "layout_data", "translation_gaps"]
 
 Format = Literal["text", "markdown", "html"]
 _LAYOUTS: dict[str, str] = {
@@ -223,22 +224,22 @@ class Renderer:
             raise RuleBookError([Problem(where, f"not a valid template: {_message(error)}")]) from None
 
     def _check_pack_templates(self) -> None:
-        """Compile every template a pack brings, so a bad one stops the Engine before it serves."""
+        """Compile every template a pack or a rule base of one's own brings, so a bad one stops the
+        Engine before it serves; each name once, as the file it resolves to in this locale."""
         problems = []
-        packs = {pack.resolve() for pack in self.book.packs}
-        for folder in self.folders:
-            if folder.resolve().parent.parent not in packs:
-                continue  # the base's own templates are checked by its test suite and `rules validate`
-            for name in _template_names(folder):
-                env = self._html if name.endswith(".html.j2") else self._text
-                try:
-                    env.get_template(name)
-                except Exception as error:
-                    where = self.where(name)
-                    line = _line_of(error, str(where))
-                    problems.append(Problem(f"{where}:{line}" if line else str(where), _message(error)))
+        names = sorted({name for folder in self.folders for name in _template_names(folder)})
+        for name in names:
+            where = self.where(name)
+            if is_shipped(where):
+                continue  # the shipped templates are checked by the package's own test suite
+            env = self._html if name.endswith(".html.j2") else self._text
+            try:
+                env.get_template(name)
+            except Exception as error:
+                line = _line_of(error, str(where))
+                problems.append(Problem(f"{where}:{line}" if line else str(where), _message(error)))
         if problems:
-            raise RuleBookError(problems, source=", ".join(str(p) for p in self.book.packs))
+            raise RuleBookError(problems, source=self.book.authors)
 
     def _own(self, name: str) -> list[Path]:
         """This locale's own files of that name (not the default locale's), highest priority first."""
@@ -290,7 +291,9 @@ class Renderer:
         for path in reversed(self._own("wording.yaml")):  # packs override the base
             wording = _yaml.validate(Wording, _yaml.load(path, self.book.limits), path)
             unknown = [f"signal {s!r}" for s in wording.signals if s not in self.book.signals]
-            unknown += [f"rule {r!r}" for r in wording.rules if r not in self.book.rules]
+            # A rule a pack disables keeps its words in the base's files: only a rule nobody defines is a slip.
+            defined = self.book.rules.keys() | self.book.base.rules.keys()
+            unknown += [f"rule {r!r}" for r in wording.rules if r not in defined]
             unknown += [f"source {s!r}" for s in wording.sources if s not in self.book.sources]
             if unknown:
                 raise RuleBookError(
@@ -437,6 +440,70 @@ class Renderer:
             "labels": {o.signal: self.label(o.signal) for o in guidance.observations},
         }
         return self._render(f"_layout/{_LAYOUTS[fmt]}", context, html=fmt == "html").strip() + "\n"
+
+
+@lru_cache(maxsize=1)
+def _shipped_root() -> Path | None:
+    root = shipped_rules_dir()
+    return None if root is None else root.resolve()
+
+
+def is_shipped(path: Path) -> bool:
+    """Whether a file or folder is part of the rule base shipped with the package."""
+    root = _shipped_root()
+    return root is not None and path.resolve().is_relative_to(root)
+
+
+def check_locales(book: RuleBook, limits: TemplateLimits = DEFAULT_TEMPLATE_LIMITS) -> list[Problem]:
+    """Every problem a Renderer of each locale of the rule base meets on loading: its strings,
+    its wording, and every template not shipped with the package, so no locale is left to fail
+    on a user's request. Each problem once, in locale order."""
+    found: dict[Problem, None] = {}
+    for locale in book.locales:
+        try:
+            Renderer(book, locale, limits)
+        except RuleBookError as error:
+            found.update(dict.fromkeys(error.problems))
+    return list(found)
+
+
+def translation_gaps(book: RuleBook, limits: TemplateLimits = DEFAULT_TEMPLATE_LIMITS) -> list[Problem]:
+    """Warnings, not errors: each rule a pack adds or overrides that a locale the base speaks
+    would show in the default locale's words, for want of a template or of a title in that
+    locale's wording.yaml. Without them, English text comes out inside Spanish guidance."""
+    base = book.base
+    changed = [rule for rule_id, rule in book.rules.items() if base.rules.get(rule_id) is not rule]
+    added = [name for name in book.signals if name not in base.signals]
+    gaps: list[Problem] = []
+    for locale in base.locales:
+        if locale == book.meta.default_locale or not (changed or added):
+            continue
+        renderer = Renderer(book, locale, limits)
+        for name in added:
+            if name not in renderer.wording.signals:
+                gaps.append(
+                    Problem(
+                        book.signal_file(name),
+                        f"signal {name!r}: no label in wording.yaml in locale {locale!r}, which the rule base "
+                        f"speaks; guidance in {locale!r} would show it in {book.meta.default_locale!r}",
+                    )
+                )
+        own = [folder for folder in renderer.folders if folder.name == locale]
+        for rule in changed:
+            missing = []
+            if not any((folder / rule.explain).is_file() for folder in own):
+                missing.append(f"no template {rule.explain!r}")
+            if not renderer.wording.rules.get(rule.id, RuleWords()).title:
+                missing.append("no title in wording.yaml")
+            if missing:
+                gaps.append(
+                    Problem(
+                        book.where(rule.id),
+                        f"rule {rule.id}: {' and '.join(missing)} in locale {locale!r}, which the rule base "
+                        f"speaks; guidance in {locale!r} would show it in {book.meta.default_locale!r}",
+                    )
+                )
+    return gaps
 
 
 def _fold(name: str) -> str:
