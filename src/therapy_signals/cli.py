@@ -348,7 +348,7 @@ def rules_validate(
     except TherapySignalsError as error:
         _fail(error)
     for gap in gaps:  # English inside a Spanish answer is worth knowing, not worth refusing the pack
-        _err().print(f"[yellow]warning:[/] {gap}", highlight=False)
+        _err().print(_styled("yellow", "warning:", gap), highlight=False)
     for problem in problems:
         _err().print(_styled("red", "error:", problem), highlight=False)
     if problems:

@@ -612,7 +612,7 @@ class SignalSummary(BaseModel):
 
 class SignalList(BaseModel):
     locale: str
-    rulebook: dict[str, str]
+    rulebook: RuleBookInfo
     signals: list[SignalSummary]
 
 
