@@ -91,7 +91,7 @@ EXEMPT: dict[tuple[str, str], str] = {
 }
 
 PYTHON_PAGES = ("getting-started.md", "python-api.md", "index.md")
-_SIGNATURE = re.compile(r"^\w+\(.*\)( -> [\w\[\], ]+)?\n$")
+_SIGNATURE = re.compile(r"^\w+\([^)]*\*[^)]*\)( -> [\w\[\], ]+)?\n$")  # a bare `*`: a signature, not a call
 
 
 def _all_sessions() -> list[tuple[str, str, list[str]]]:
