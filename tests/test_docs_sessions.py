@@ -2,9 +2,9 @@
 
 Sessions of pages that have a test of their own are registered in ``ELSEWHERE`` (and that
 test must name the page); install commands are run by ``test_the_install_commands_work``;
-the few that cannot run here are in ``EXEMPT``, each with its reason. Every other session is
-run here, as written, in a scratch folder holding what the pages refer to (``examples/``,
-``tests/scenarios/``, a broken ``my-rules/``), and compared with the output shown (read as
+a session that could not run here would go in ``EXEMPT``, with its reason (none does). Every other session is
+run here, as written, in a scratch folder holding what the pages refer to (``rules/``,
+``examples/``, ``tests/scenarios/``, a broken ``my-rules/``), and compared with the output shown (read as
 tests/doc_sessions.py says: ``…`` is text left out). Tables are drawn 120 columns wide.
 
 The Python blocks of the pages in ``PYTHON_PAGES`` run in one namespace per page, in order:
@@ -57,38 +57,8 @@ ELSEWHERE: dict[str, tuple[str, Callable[[str], bool]]] = {
     "cli.md": ("tests/test_cli_doc.py", lambda c: c.startswith("therapy-signals explain examples/")),
 }
 
-# (page, command): why it is not run by any test, as written.
-EXEMPT: dict[tuple[str, str], str] = {
-    **dict.fromkeys(
-        (
-            ("researchers.md", "therapy-signals generate --design random --n 20000 --seed 7 -o scenarios.parquet"),
-            ("researchers.md", "therapy-signals batch scenarios.parquet -o results.parquet --workers 2"),
-            ("researchers.md", "therapy-signals report results.parquet -o report/"),
-            ("researchers.md", "therapy-signals counterfactual scenario.json --show 3"),
-            (
-                "researchers.md",
-                "therapy-signals batch scenarios.parquet -o results-v2.parquet --rules my-rules/ --workers 2",
-            ),
-            ("researchers.md", "therapy-signals diff results.parquet results-v2.parquet"),
-        ),
-        "a worked example on 20,000 scenarios, minutes of both cores; tests/batch/test_cli.py runs the same"
-        " commands on small inputs",
-    ),
-    **dict.fromkeys(
-        (
-            (
-                "researchers.md",
-                "therapy-signals generate --design factorial --signals dependency --vary sessions=4,8,10,12,20"
-                " -o dependency.csv",
-            ),
-            ("researchers.md", "therapy-signals batch dependency.csv -o dep-v1.parquet -q"),
-            ("researchers.md", "therapy-signals batch dependency.csv -o dep-v2.parquet --rules my-rules/ -q"),
-            ("researchers.md", "therapy-signals diff dep-v1.parquet dep-v2.parquet"),
-        ),
-        "needs the page's my-rules/ edit, which the page describes in words; researchers.md is another"
-        " engineer's page (tests/batch/test_cli.py test_diff_between_rule_versions runs a diff like it)",
-    ),
-}
+# (page, command): why it is not run by any test, as written. None today: keep it that way.
+EXEMPT: dict[tuple[str, str], str] = {}
 
 PYTHON_PAGES = ("getting-started.md", "python-api.md", "index.md")
 _SIGNATURE = re.compile(r"^\w+\([^)]*\*[^)]*\)( -> [\w\[\], ]+)?\n$")  # a bare `*`: a signature, not a call
@@ -149,8 +119,13 @@ def test_no_page_shows_a_session_outside_a_console_block() -> None:
 
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A folder with what the pages' sessions refer to, as a reader's checkout would have it."""
+    """A folder with what the pages' sessions refer to, as a reader's checkout would have it.
+
+    One folder for the module: a page's sessions run in the page's order, and a later one
+    reads what an earlier one wrote (researchers.md's worked example), as for a reader.
+    """
     work = tmp_path_factory.mktemp("docs")
+    shutil.copytree(ROOT / "rules", work / "rules")  # researchers.md copies the shipped rules and edits the copy
     shutil.copytree(ROOT / "examples", work / "examples")
     shutil.copytree(ROOT / "tests" / "scenarios", work / "tests" / "scenarios")
     broken = shutil.copytree(ROOT / "rules", work / "my-rules")
@@ -190,6 +165,18 @@ def test_the_session_gives_the_output_shown(workdir: Path, page: str, command: s
     assert "Traceback" not in output, f"{page}\n$ {command}\n{output}"
     if not pattern(shown).search(output):  # the message is what refreshing the page needs
         pytest.fail(f"{page}\n$ {command}\n--- shown:\n" + "\n".join(shown) + f"\n--- got:\n{output}", pytrace=False)
+
+
+def test_python_dash_m_runs_a_batch_on_worker_processes(tmp_path: Path) -> None:
+    """getting-started.md offers `python -m therapy_signals` for `therapy-signals`, and the sessions here run it so:
+    worker processes import ``__main__`` again, which must not start the command line once more."""
+    (tmp_path / "s.jsonl").write_text(
+        '{"id": "a", "observations": [{"signal": "gift_to_therapist"}]}\n{"observations": [{"signal": "feeling_challenged_in_session"}]}\n',
+        encoding="utf-8",
+    )
+    output = _run("therapy-signals batch s.jsonl -o out.jsonl --workers 2", tmp_path)
+    assert output.startswith("2 records: 2 results"), output
+    assert len((tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()) == 2
 
 
 def _python_blocks(page: str) -> list[str]:
