@@ -5,12 +5,12 @@ test must name the page); install commands are run by ``test_the_install_command
 a session that could not run here would go in ``EXEMPT``, with its reason (none does). Every other session is
 run here, as written, in a scratch folder holding what the pages refer to (``rules/``,
 ``examples/``, ``tests/scenarios/``, a broken ``my-rules/``), and compared with the output shown (read as
-tests/doc_sessions.py says: ``…`` is text left out). Tables are drawn 120 columns wide.
+tests/doc_sessions.py says: ``…`` is text left out). Tables are kept whole, as in a pipe (decision 0026).
 
 The Python blocks of the pages in ``PYTHON_PAGES`` run in one namespace per page, in order:
 a block of ``>>>`` lines is a doctest (``...`` is text left out), any other block is run
-as a script; a one-line signature such as ``explain(scenario, *, locale=None) -> Guidance``
-describes a call and is not run.
+as a script; a block of signatures such as ``explain(scenario, *, locale=None) -> Guidance``
+(a bare ``*`` or a return type on every line) describes calls and is not run.
 """
 
 from __future__ import annotations
@@ -61,7 +61,16 @@ ELSEWHERE: dict[str, tuple[str, Callable[[str], bool]]] = {
 EXEMPT: dict[tuple[str, str], str] = {}
 
 PYTHON_PAGES = ("getting-started.md", "python-api.md", "index.md")
-_SIGNATURE = re.compile(r"^\w+\([^)]*\*[^)]*\)( -> [\w\[\], ]+)?\n$")  # a bare `*`: a signature, not a call
+# `name(arguments) -> Type  # comment`: a signature when it has a bare `*` or a return type, neither of
+# which a call has; a block of such lines describes calls, any other block is run.
+_SIGNATURE = re.compile(r"^[\w.]+\((?P<arguments>[^)]*)\)(?P<returns> -> [\w\[\], |]+?)?\s*(#.*)?$")
+
+
+def _is_signature(block: str) -> bool:
+    found = [_SIGNATURE.match(line) for line in block.splitlines()]
+    return bool(found) and all(
+        match and (match["returns"] or re.search(r"(^|, )\*(,|$)", match["arguments"])) for match in found
+    )
 
 
 def _all_sessions() -> list[tuple[str, str, list[str]]]:
@@ -180,7 +189,7 @@ def test_python_dash_m_runs_a_batch_on_worker_processes(tmp_path: Path) -> None:
 
 
 def _python_blocks(page: str) -> list[str]:
-    return [block for block in blocks(DOCS / page, "python") if not _SIGNATURE.match(block)]
+    return [block for block in blocks(DOCS / page, "python") if not _is_signature(block)]
 
 
 @pytest.mark.parametrize("page", PYTHON_PAGES)
