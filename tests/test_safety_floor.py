@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from therapy_signals import BUILTIN, Engine, Level, RuleBook, RuleBookError, Scenario
 from therapy_signals.conditions import Match
-from therapy_signals.model import Category
+from therapy_signals.model import Category, Response
 from therapy_signals.strategies import scenarios
 
 from .test_packs import make_pack
@@ -230,3 +230,35 @@ def test_no_pack_lowers_guidance_beside_a_safety_signal(
         assert answered.level >= alone.level, (scenario, alone.level, answered.level)
         assert {r.id for r in alone.resources} <= {r.id for r in answered.resources}
         assert answered.level >= Level.concern
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    scenario=scenarios(max_observations=4),
+    pick=st.integers(min_value=0),
+    backend=st.sampled_from(["durable", "columnar"]),
+)
+def test_being_punished_for_speaking_up_is_never_below_serious(
+    engine: Engine, scenario: Scenario, pick: int, backend: str
+) -> None:
+    """A response of ``retaliated`` on any observation, of any category, healthy ones included:
+    the random generator drew exactly that on healthy signals, and they came out normal."""
+    observations = list(scenario.observations)
+    index = pick % len(observations)
+    observations[index] = observations[index].model_copy(update={"raised": True, "response": Response.retaliated})
+    punished = scenario.model_copy(update={"observations": observations})
+    assume(len({o.model_dump_json() for o in observations}) == len(observations))
+    guidance = engine.explain(punished) if backend == "durable" else _columnar(engine).explain(punished)
+    assert guidance.level.rank >= Level.serious.rank
+    assert any(f.rule_id == "safety.punished-for-speaking-up" for f in guidance.findings) or guidance.level.rank > (
+        Level.serious.rank
+    )
+
+
+_COLUMNAR: list[Engine] = []
+
+
+def _columnar(engine: Engine) -> Engine:
+    if not _COLUMNAR:
+        _COLUMNAR.append(Engine(backend="columnar"))
+    return _COLUMNAR[0]
