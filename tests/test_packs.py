@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from therapy_signals import BUILTIN, Engine, Guidance, Level, RuleBookError
+from therapy_signals import BUILTIN, Engine, Guidance, Level, RuleBookError, UnknownRuleError
 
 PACK_YAML = "name: clinic\nversion: 1.0.0\n"
 NEW_SIGNAL = "signals:\n  - {id: therapist_late_often, category: everyday, label: your therapist running late}\n"
@@ -129,6 +130,18 @@ def test_a_pack_that_disables_a_rule_speaks_every_locale(tmp_path: Path, locale:
     g = engine.explain({"observations": [{"signal": "feeling_challenged_in_session"}]})
     assert g.locale == locale and g.findings
     assert "boundaries.frequent-gifts" not in engine.rulebook.rules
+
+
+def test_asking_why_a_disabled_rule_did_not_fire_names_the_pack(tmp_path: Path) -> None:
+    """The trace's "why not?" for a rule a pack turned off: the pack, not "no rule"."""
+    pack = make_pack(tmp_path / "p", {"pack.yaml": PACK_YAML + "disable: [boundaries.frequent-gifts]\n"})
+    engine = Engine(rule_paths=[BUILTIN, pack])
+    gifts = {"observations": [{"signal": "gift_from_therapist", "frequency": "often"}]}
+    said = f"rule 'boundaries.frequent-gifts' is turned off by {pack / 'pack.yaml'}"
+    with pytest.raises(UnknownRuleError, match=re.escape(said)):
+        engine.trace(gifts, "boundaries.frequent-gifts")
+    with pytest.raises(UnknownRuleError, match=re.escape("no rule 'boundaries.frequent-gift'; did you mean")):
+        engine.rulebook.rule("boundaries.frequent-gift")
 
 
 def _serve(pack: Path, *options: str) -> subprocess.CompletedProcess[str]:

@@ -464,6 +464,11 @@ class RuleBook:
         try:
             return self.rules[rule_id]
         except KeyError:
+            if rule_id in self._disabled:  # the answer to "why did it not fire?" is the pack
+                raise UnknownRuleError(
+                    f"rule {rule_id!r} is turned off by {self._disabled[rule_id]} (its disable: list), "
+                    "so no scenario fires it"
+                ) from None
             raise UnknownRuleError(f"no rule {rule_id!r}{_suggest(rule_id, self.rules)}") from None
 
     def where(self, rule_id: str) -> str:
