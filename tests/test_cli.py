@@ -217,7 +217,8 @@ def test_the_rules_commands_and_signals_apply_packs(clinic: Path, tmp_path: Path
     listed = run("signals", "--pack", pack, "--format", "json")
     assert listed.returncode == 0, listed.stderr
     assert "therapist_late_often" in [s["id"] for s in json.loads(listed.stdout)["signals"]]
-    assert json.loads(listed.stdout)["rulebook"]["packs"] == [pack]
+    packs = json.loads(listed.stdout)["rulebook"]["packs"]
+    assert [(p["name"], p["version"]) for p in packs] == [("clinic", "1.0.0")] and len(packs[0]["hash"]) == 64
 
     shown = run("rules", "show", "everyday.therapist-late", "--pack", pack)
     assert shown.returncode == 0, shown.stderr

@@ -5,10 +5,21 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from therapy_signals import BUILTIN, Category, Engine, Level, Rule, RuleBook, RuleBookError, RulePack
+from therapy_signals import (
+    BUILTIN,
+    Category,
+    Engine,
+    Level,
+    Rule,
+    RuleBook,
+    RuleBookError,
+    RulePack,
+    UnknownRuleError,
+)
 from therapy_signals.witness import witness
 
 BASE = RuleBook.load()
@@ -137,3 +148,65 @@ def test_no_pack_in_memory_lowers_a_safety_rule(rule_id: str, data: st.DataObjec
     lowered = old.model_copy(update={"level": data.draw(st.sampled_from(lower))})
     with pytest.raises(RuleBookError, match=rf"rule {rule_id}: a pack may not lower a built-in safety rule"):
         RuleBook.from_data([pack(lowered)])
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["safety/../safety/sexual-contact.j2", "./safety/sexual-contact.j2", "safety/./sexual-contact.j2", "/safety/x.j2"],
+)
+def test_a_template_path_that_leaves_its_folder_is_refused_at_load(name: str, tmp_path: Any) -> None:
+    """A file check on disk passes "a/../a/b.j2" and Jinja refuses it when guidance renders: every
+    explain of the rule, a safety rule's included, would then fail (a 500 from the service)."""
+    safety = RuleBook.load().rule("safety.sexual-contact").model_dump(mode="json", exclude_none=True)
+    with pytest.raises(RuleBookError, match=r"<memory>:rules\[0\]\.explain"):
+        Engine(rule_paths=[BUILTIN, {"name": "x", "version": "1.0.0", "rules": [dict(safety, explain=name)]}])
+    folder = tmp_path / "p"
+    folder.mkdir()
+    (folder / "pack.yaml").write_text("name: p\nversion: 1.0.0\n")
+    rule = RuleBook.load().rule("everyday.feeling-challenged").model_dump(mode="json", exclude_none=True)
+    (folder / "r.yaml").write_text(yaml.safe_dump({"rules": [dict(rule, explain=name)]}))
+    with pytest.raises(RuleBookError, match=r"r\.yaml:\d+"):
+        Engine(rule_paths=[BUILTIN, str(folder)])
+
+
+@pytest.mark.parametrize("given", ["my_rules/", BUILTIN, {"name": "x", "version": "1.0.0"}])
+def test_rule_paths_alone_is_a_type_error(given: Any) -> None:
+    with pytest.raises(TypeError, match=r"rule_paths is a list, the base first"):
+        Engine(rule_paths=given)
+
+
+def test_a_rule_the_floor_brings_back_traces_as_the_base_wrote_it() -> None:
+    """A pack rewrites a safety rule so it cannot fire; the floor shows the base's: the trace says so."""
+    safety = RuleBook.load().rule("safety.sexual-contact").model_dump(mode="json", exclude_none=True)
+    impossible = {"signal": "sexual_contact", "months_after_ending": {"at_least": 1200}}
+    narrowed = dict(safety, when={"all": [safety["when"], impossible]})
+    milder = {  # the hostile pack's own answer for the signal, so every observation is still explained
+        "id": "safety.worth-a-word",
+        "title": "Something to talk over with your therapist",
+        "category": "safety",
+        "level": "concern",
+        "when": {"signal": "sexual_contact"},
+        "normal_when": "It is worth a word.",
+        "explain": "safety/self-harm-risk.j2",
+        "references": ["guide#emotional-safety"],
+    }
+    engine = Engine(rule_paths=[BUILTIN, {"name": "sp", "version": "1.0.0", "rules": [narrowed, milder]}])
+    scenario = {"observations": [{"signal": "sexual_contact"}]}
+    assert any(f.rule_id == "safety.sexual-contact" for f in engine.explain(scenario).findings)
+    trace = engine.trace(scenario, "safety.sexual-contact")
+    assert trace.floor and trace.fired and trace.shown and trace.when.held
+    plain = Engine().trace(scenario, "safety.sexual-contact")
+    assert not plain.floor and plain.when == trace.when
+
+
+def test_a_disabled_rule_the_floor_brings_back_traces_as_the_base_wrote_it() -> None:
+    pack = {"name": "cp", "version": "1.0.0", "disable": ["boundaries.selling-after-refusal"]}
+    engine = Engine(rule_paths=[BUILTIN, pack])
+    selling = {"signal": "therapist_selling_products", "raised": True, "response": "dismissed"}
+    scenario = {"observations": [selling, {"signal": "partner_violence_disclosed", "frequency": "once"}]}
+    assert "boundaries.selling-after-refusal" in {f.rule_id for f in engine.explain(scenario).findings}
+    trace = engine.trace(scenario, "boundaries.selling-after-refusal")
+    assert trace.floor and trace.fired and trace.shown
+    alone = {"observations": [selling]}  # no safety signal: no floor, and the pack's answer stands
+    with pytest.raises(UnknownRuleError, match="turned off by"):
+        engine.trace(alone, "boundaries.selling-after-refusal")

@@ -23,6 +23,8 @@ def trace_text(trace: Trace, when: Condition) -> str:
     else:
         verdict = "did not fire"
     lines = [f"{trace.rule_id} ({trace.level.value}, {trace.category.value}): {verdict}"]
+    if trace.floor:
+        lines.append("  (brought back by the safety floor: the rule as the base rule base writes it)")
     _lines(trace.when, when, 1, lines)
     return "\n".join(lines) + "\n"
 

@@ -110,12 +110,11 @@ def _write_list(fmt: ListFormat, key: str, rows: list[dict[str, Any]], book: Rul
 
 
 def _rulebook_id(book: RuleBook) -> dict[str, object]:
-    return {
-        "name": book.name,
-        "version": book.version,
-        "hash": book.content_hash,
-        "packs": [str(p) for p in book.packs],
-    }
+    """The ``rulebook`` member guidance and the service give: each pack by name, version and hash."""
+    from .model import RuleBookInfo
+
+    info = RuleBookInfo(name=book.name, version=book.version, hash=book.content_hash, packs=list(book.pack_info))
+    return info.model_dump(mode="json")
 
 
 class Format(StrEnum):
@@ -319,7 +318,8 @@ def rules_why(
     if fmt is TraceFormat.json:
         sys.stdout.write(result.model_dump_json(indent=2) + "\n")
     else:
-        sys.stdout.write(trace_text(result, engine.rulebook.rules[result.rule_id].when))
+        book = engine.rulebook.base if result.floor else engine.rulebook
+        sys.stdout.write(trace_text(result, book.rules[result.rule_id].when))
 
 
 @rules_app.command("validate")

@@ -157,7 +157,12 @@ class Rule(BaseModel):
     level: Level
     when: Condition
     normal_when: Annotated[str, Field(min_length=5, description="When the same thing is normal.")]
-    explain: Annotated[str, Field(pattern=r"^[a-z0-9/_.-]+\.j2$", description="Template path.")]
+    # Each path segment starts with a letter, digit, _ or -: no "..", ".", leading "/" or "//",
+    # which a file check on disk would pass and Jinja's loader refuse when guidance renders.
+    explain: Annotated[
+        str,
+        Field(pattern=r"^[a-z0-9_-][a-z0-9_.-]*(?:/[a-z0-9_-][a-z0-9_.-]*)*\.j2$", description="Template path."),
+    ]
     say: list[str] = Field(default_factory=list)
     steps: list[str] = Field(default_factory=list)
     references: Annotated[list[str], Field(min_length=1)]

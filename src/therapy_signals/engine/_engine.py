@@ -182,6 +182,8 @@ class Engine:
             return rules if isinstance(rules, RuleBook) else RuleBook.load(rules)
         if rules is not None:
             raise TypeError("give either rules or rule_paths, not both")
+        if isinstance(rule_paths, str | Path | Mapping | RulePack):  # a str would be read a letter at a time
+            raise TypeError(f"rule_paths is a list, the base first: [BUILTIN, ...], not {rule_paths!r} alone")
         given = list(rule_paths)
         if not given:
             raise TypeError("rule_paths needs at least one folder (use BUILTIN for the shipped rules)")
@@ -281,32 +283,45 @@ class Engine:
         """Why one rule did or did not fire for a scenario: each condition held or failed.
 
         The trace agrees with :meth:`explain`: a rule among its findings traces as fired and
-        shown, one among its superseded as fired and given way, with the rule it gave way to.
+        shown, one among its superseded as fired and given way, with the rule it gave way to;
+        one the safety floor brought back is traced as the base wrote it, with ``floor`` set.
 
         Raises:
             UnknownRuleError: no rule has that id; the message suggests the closest ids.
             ScenarioError, InputError: as :meth:`explain`.
         """
-        rule = self.rulebook.rule(rule_id)
+        base = self.rulebook.base
+        if rule_id not in self.rulebook.rules and (self._floor is None or rule_id not in base.rules):
+            self.rulebook.rule(rule_id)  # raises: unknown, or turned off by a pack (it says which)
         parsed = self.validate(scenario)
         encoded = encode(parsed, self._categories)
-        fired = rule.id in self._fires.fired(encoded)
+        guidance = self.explain(parsed, render=False)
+        by = next((s.by for s in guidance.superseded if s.rule_id == rule_id), None)
+        shown = any(f.rule_id == rule_id for f in guidance.findings)
+        fired = rule_id in self.rulebook.rules and rule_id in self._fires.fired(encoded)
+        # A rule the guidance lists that the packs' rules did not fire came from the safety
+        # floor: the base's own rule did, so that is the one to trace.
+        floor = (shown or by is not None) and not fired
+        if floor:
+            rule = base.rule(rule_id)
+            fired = evaluate(rule.when, encoded).ok
+        else:
+            rule = self.rulebook.rule(rule_id)
         if fired != evaluate(rule.when, encoded).ok:
             raise EngineDisagreementError(
                 f"the backend {'fired' if fired else 'did not fire'} {rule.id} but its condition "
                 f"{'does not hold' if fired else 'holds'} in Python; this is a bug in therapy-signals, "
                 "please report it with the scenario"
             )
-        guidance = self.explain(parsed, render=False)
-        by = next((s.by for s in guidance.superseded if s.rule_id == rule.id), None)
         return Trace(
             rule_id=rule.id,
             level=rule.level,
             category=rule.category,
             fired=fired,
-            shown=any(f.rule_id == rule.id for f in guidance.findings),
+            shown=shown,
             gave_way=by is not None,
             by=by,
+            floor=floor,
             when=trace_tree(rule.when, encoded),
             rulebook=self._info,
         )

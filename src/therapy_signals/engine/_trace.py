@@ -71,6 +71,11 @@ class Trace(BaseModel):
     shown: bool = Field(description="Whether the rule is among the guidance's findings.")
     gave_way: bool = Field(description="Whether it fired but gave way (superseded) to another rule.")
     by: str | None = Field(None, description="The rule id it gave way to.")
+    floor: bool = Field(
+        False,
+        description="Whether the safety floor brought the rule back: the packs' version did not fire (or a pack "
+        "turned it off), the base's did, and the guidance shows it; the tree is then the base's rule.",
+    )
     when: TraceNode = Field(description="The rule's condition tree, each node with its outcome.")
     rulebook: RuleBookInfo
 
