@@ -6,7 +6,7 @@ rule language's own ``describe()``, walking the rule's condition tree beside the
 
 from __future__ import annotations
 
-from .conditions import All, AnyOf, Condition, Count, Match, Not, describe
+from .conditions import All, AnyOf, Condition, Count, Match, Not, children, describe
 from .engine import Trace, TraceNode
 
 __all__ = ["trace_text"]
@@ -35,8 +35,7 @@ def _lines(node: TraceNode, condition: Condition, depth: int, out: list[str]) ->
     if isinstance(condition, All | AnyOf | Not):
         head = "all of:" if isinstance(condition, All) else "any of:" if isinstance(condition, AnyOf) else "not:"
         out.append(f"{pad}{mark} {head}")
-        children = _children(condition)
-        for child_node, child in zip(node.children, children, strict=True):
+        for child_node, child in zip(node.children, children(condition), strict=True):
             _lines(child_node, child, depth + 1, out)
         return
     count = f" ({node.distinct} found)" if isinstance(condition, Count) else ""
@@ -46,14 +45,6 @@ def _lines(node: TraceNode, condition: Condition, depth: int, out: list[str]) ->
         for miss in near:
             fields = ", ".join(miss.failed)
             out.append(f"{pad}         observation {miss.observation} matches but for its {fields}")
-
-
-def _children(condition: All | AnyOf | Not) -> list[Condition]:
-    if isinstance(condition, All):
-        return list(condition.all)
-    if isinstance(condition, AnyOf):
-        return list(condition.any)
-    return [condition.not_]
 
 
 def _resting(node: TraceNode) -> str:

@@ -32,7 +32,20 @@ from pydantic import (
 from ._fields import OBSERVATION_FIELDS, SCENARIO_FIELDS, UNKNOWN, Encoded, FieldSpec
 from .model import Category
 
-__all__ = ["All", "AnyOf", "Bounds", "Condition", "Count", "Match", "Not", "ScenarioTest", "Test", "describe", "walk"]
+__all__ = [
+    "All",
+    "AnyOf",
+    "Bounds",
+    "Condition",
+    "Count",
+    "Match",
+    "Not",
+    "ScenarioTest",
+    "Test",
+    "children",
+    "describe",
+    "walk",
+]
 
 Scalar = str | int | bool
 _STRICT = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
@@ -284,6 +297,15 @@ Condition = Annotated[
 All.model_rebuild()
 AnyOf.model_rebuild()
 Not.model_rebuild()
+
+
+def children(condition: All | AnyOf | Not) -> list[Condition]:
+    """The conditions directly under an ``all``, ``any`` or ``not``, in the order written."""
+    if isinstance(condition, All):
+        return list(condition.all)
+    if isinstance(condition, AnyOf):
+        return list(condition.any)
+    return [condition.not_]
 
 
 def walk(condition: Condition, negated: bool = False) -> Iterator[tuple[Condition, bool]]:

@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..conditions import All, AnyOf, Condition, Count, Match, Not, ScenarioTest
+from ..conditions import All, AnyOf, Condition, Count, Match, ScenarioTest, children
 from ..model import Category, Level, RuleBookInfo
 from ._evaluate import count_distinct, evaluate, observation_matches
 from ._facts import EncodedScenario
@@ -97,18 +97,10 @@ def trace_tree(condition: Condition, encoded: EncodedScenario) -> TraceNode:
             at_least=condition.at_least,
             children=[inner],
         )
-    children = [trace_tree(c, encoded) for c in _children(condition)]
+    nodes = [trace_tree(c, encoded) for c in children(condition)]
     kind: NodeKind = "all" if isinstance(condition, All) else "any" if isinstance(condition, AnyOf) else "not"
-    rested = sorted({i for child in children for i in child.observations})
-    return TraceNode(kind=kind, held=evaluate(condition, encoded).ok, observations=rested, children=children)
-
-
-def _children(condition: All | AnyOf | Not) -> list[Condition]:
-    if isinstance(condition, All):
-        return list(condition.all)
-    if isinstance(condition, AnyOf):
-        return list(condition.any)
-    return [condition.not_]
+    rested = sorted({i for node in nodes for i in node.observations})
+    return TraceNode(kind=kind, held=evaluate(condition, encoded).ok, observations=rested, children=nodes)
 
 
 def _match(match: Match, encoded: EncodedScenario) -> TraceNode:
