@@ -43,7 +43,8 @@ test: $(VENV)/.dev lint
 	@# tests/test_app_guide.py runs the app developer guide's curl commands as written
 	@command -v curl >/dev/null || { apt-get update -qq && apt-get install -y -qq curl; }
 	$(BIN)/therapy-signals rules validate
-	$(BIN)/python -m pytest
+	@# one worker per core; a test file stays on one worker (its module fixtures and order hold)
+	$(BIN)/python -m pytest -n logical --dist loadfile
 	$(MAKE) docs
 	$(MAKE) smoke
 
