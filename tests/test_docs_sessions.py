@@ -319,3 +319,13 @@ def test_the_install_commands_work(tmp_path: Path, block: int) -> None:
         [str(venv / "bin" / "therapy-signals"), "rules", "validate"], cwd=outside, capture_output=True, text=True
     )
     assert validated.returncode == 0 and validated.stdout.startswith("ok: "), validated.stdout + validated.stderr
+    # A missing extra's hint points back where this installation came from (not to an index).
+    hint = "from therapy_signals._install import install_command as c; print(c('batch'))"
+    said = subprocess.run([str(venv / "bin" / "python"), "-c", hint], cwd=outside, capture_output=True, text=True)
+    wheel = next((checkout / "dist").glob("*.whl"), None) if block == 1 else None
+    expected = (
+        ["pip", "install", "-e", f"{checkout.resolve()}[batch]"]
+        if block == 0
+        else ["pip", "install", f"{wheel.resolve() if wheel else None}[batch]"]
+    )
+    assert shlex.split(said.stdout) == expected, said.stdout + said.stderr

@@ -79,6 +79,8 @@ def serve(
     ] = None,
 ) -> None:
     """Serve the HTTP API (needs the server extra): POST /v1/explain, /v1/cards, /v1/explain/batch, GET /v1/rules ..."""
+    from ._install import install_command
+
     try:
         import uvicorn
 
@@ -86,7 +88,7 @@ def serve(
     except ImportError as error:
         typer.echo(
             f"error: the HTTP service needs the server extra ({error.name} is missing); "
-            "install it with: pip install 'therapy-signals[server]'",
+            f"install it with: {install_command('server')}",
             err=True,
         )
         raise typer.Exit(2) from None

@@ -1,6 +1,6 @@
 """The HTTP service: ``therapy-signals serve``, or ``create_app()`` under any ASGI server.
 
-Needs the ``server`` extra (``pip install 'therapy-signals[server]'``). Endpoints:
+Needs the ``server`` extra (docs/getting-started.md, "Installing with pip"). Endpoints:
 
 - ``POST /v1/explain`` a scenario, get guidance (``?format=cards`` for CDS Hooks cards);
 - ``POST /v1/explain/batch`` up to ``max_batch`` scenarios at once, each answered with its

@@ -8,7 +8,7 @@
     def test_never_crashes(scenario):
         explain(scenario)
 
-Needs the ``strategies`` extra: ``pip install 'therapy-signals[strategies]'``.
+Needs the ``strategies`` extra (docs/getting-started.md, "Installing with pip").
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from functools import lru_cache
 try:
     from hypothesis import strategies as st
 except ImportError as error:  # pragma: no cover - exercised only without the extra
-    raise ImportError(
-        "therapy_signals.strategies needs hypothesis: pip install 'therapy-signals[strategies]'"
-    ) from error
+    from ._install import install_command
+
+    raise ImportError(f"therapy_signals.strategies needs hypothesis: {install_command('strategies')}") from error
 
 from .model import (
     Category,

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from therapy_signals import RuleBook
+from therapy_signals._install import install_command
 from therapy_signals.batch import Batch, write_scenarios
 
 from .conftest import simple_scenarios
@@ -34,7 +35,7 @@ def folder(tmp_path: Path, book: RuleBook) -> Path:
     return tmp_path
 
 
-BATCH = "which comes with the batch extra: pip install 'therapy-signals[batch]'"
+BATCH = f"which comes with the batch extra: {install_command('batch')}"
 
 
 @pytest.mark.parametrize(
@@ -64,7 +65,7 @@ BATCH = "which comes with the batch extra: pip install 'therapy-signals[batch]'"
             ["distributed"],
             ["batch", "s.jsonl", "-o", "out.jsonl", "--dask", "local"],
             "error: --dask (running on dask.distributed) needs distributed, which comes with the dask extra: "
-            "pip install 'therapy-signals[dask]'",
+            + install_command("dask"),
         ),
     ],
 )
@@ -92,6 +93,6 @@ def test_a_data_frame_names_the_frames_extra(folder: Path, blocked: list[str], c
     message, extra, name, is_import_error = json.loads(done.stdout)
     assert message == (
         f"a results data frame needs {blocked[0]}, which comes with the frames extra: "
-        "pip install 'therapy-signals[frames]'; iterating read_results() for rows works without it"
+        f"{install_command('frames')}; iterating read_results() for rows works without it"
     )
     assert (extra, name, is_import_error) == ("frames", blocked[0], True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
+from .._install import install_command
 from ..errors import MissingExtraError
 
 __all__ = ["EXTRA_OF", "require"]
@@ -32,7 +33,7 @@ def hint(module: str, what: str, note: str = "") -> MissingExtraError:
     package = module.partition(".")[0]
     extra = EXTRA_OF[package]
     return MissingExtraError(
-        f"{what} needs {package}, which comes with the {extra} extra: pip install 'therapy-signals[{extra}]'"
+        f"{what} needs {package}, which comes with the {extra} extra: {install_command(extra)}"
         + (f"; {note}" if note else ""),
         extra=extra,
         module=package,
