@@ -233,6 +233,7 @@ class _Applied:
     info: PackInfo
     origin: str
     memory: bool
+    data: str | None = None  # a pack given in code: its data as canonical JSON, to rebuild it elsewhere
 
 
 @dataclass(frozen=True)
@@ -405,6 +406,16 @@ class RuleBook:
         return ", ".join(self.origins[1:] or self.origins)
 
     @property
+    def pack_sources(self) -> tuple[Path | dict[str, Any], ...]:
+        """Each pack as applied, in order: its folder, or the data of a pack given in code.
+
+        ``RuleBook.load(book.root, book.pack_sources)`` rebuilds the same rule base, with the
+        same hash, in another process: what batch workers do.
+        """
+        folders = iter(self.packs)
+        return tuple(json.loads(applied.data or "{}") if applied.memory else next(folders) for applied in self._applied)
+
+    @property
     def pack_info(self) -> tuple[PackInfo, ...]:
         """Name, version and hash of each pack applied, in order: what guidance cites."""
         return tuple(applied.info for applied in self._applied)
@@ -439,9 +450,9 @@ class RuleBook:
                 digest.update(b"\0")
                 digest.update(file.read_bytes())
                 digest.update(b"\0")
-        for applied in self._applied:  # a pack given in code has no files: its data counts instead
-            if applied.memory:
-                digest.update(f"data/{applied.info.hash}".encode())
+        for position, applied in enumerate(self._applied):  # a pack given in code has no files: its data counts
+            if applied.memory:  # with its place among the packs, as order decides which override wins
+                digest.update(f"data/{position}/{applied.info.hash}".encode())
         return digest.hexdigest()
 
     @property
@@ -683,12 +694,13 @@ def _data_pack(data: Mapping[str, Any], origin: str, parsed: _Parsed) -> _Pack:
         given = _PackData.model_validate(data)
         lists: dict[str, list[tuple[int, Any]]] = {key: list(enumerate(getattr(given, key))) for key in _LISTS}
         meta = PackMeta.model_validate(given.model_dump(include={"name", "version", "description", "disable"}))
-        digest = hashlib.sha256(json.dumps(given.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()
+        canonical = json.dumps(given.model_dump(mode="json"), sort_keys=True)
+        digest = hashlib.sha256(canonical.encode()).hexdigest()
     except ValidationError as error:
         parsed.problems += at.problems(error, data)
         lists = {key: list(parsed.salvage(model, data, key)) for key, model in _LISTS.items()}
         meta = _salvage_meta(data, origin)
-        digest = ""
+        canonical = digest = ""
     defs: dict[str, dict[str, Any]] = {}
     for key in ("signals", "sources", "resources"):
         found = defs[key] = {}
@@ -713,6 +725,7 @@ def _data_pack(data: Mapping[str, Any], origin: str, parsed: _Parsed) -> _Pack:
         dict(sorted(rules.items())),
         located,
         where,
+        canonical,
     )
 
 
@@ -742,6 +755,7 @@ class _Pack:
     rules: dict[str, Rule]
     located: dict[str, _Located]
     where: dict[str, str]  # pack, signals, sources, resources: what a problem with each names
+    data: str = ""  # given in code: canonical JSON of the data, which rebuilds the same pack
 
 
 class RulePack:
@@ -877,7 +891,7 @@ def _merge(book: RuleBook, pack: _Pack, parsed: _Parsed) -> RuleBook:
         base=book.base,
         limits=book.limits,
         signal_files={**dict.fromkeys(pack.signals, pack.where["signals"]), **book._signal_files},
-        applied=(*book._applied, _Applied(pack.info, pack.origin, pack.root is None)),
+        applied=(*book._applied, _Applied(pack.info, pack.origin, pack.root is None, pack.data or None)),
         disabled=disabled,
     )
 

@@ -267,7 +267,13 @@ def test_manifest_records_what_made_the_output(tmp_path: Path, engine: Engine, b
     assert manifest is not None
     assert manifest == json.loads((tmp_path / "out.parquet.manifest.json").read_text())
     assert manifest["library"]["name"] == "therapy-signals" and manifest["library"]["version"]
-    assert manifest["rulebook"] == {"name": book.name, "version": book.version, "hash": book.content_hash, "packs": []}
+    assert manifest["rulebook"] == {
+        "name": book.name,
+        "version": book.version,
+        "hash": book.content_hash,
+        "packs": [],
+        "packs_in_code": [],
+    }
     assert manifest["input"]["sha256"] == hashlib.sha256(source.read_bytes()).hexdigest()
     assert manifest["input"]["format"] == "csv"
     assert manifest["output"]["sha256"] == hashlib.sha256(out.read_bytes()).hexdigest()

@@ -113,12 +113,14 @@ class Batch:
         self.dask = dask
         self.chunk_size = chunk_size
         self.fail_fast = fail_fast
-        # Workers rebuild the Engine from this: None lets remote workers use their own shipped
-        # rules, and the hash every chunk reports back proves they are the same.
-        roots = tuple(str(r.resolve()) for r in self.rulebook.roots)
-        shipped = roots == (str(default_rules_dir().resolve()),)
-        self.config = WorkerConfig(
-            None if shipped else roots, self.engine.locale if engine else locale, text, self.limits, self.backend
+        # Workers rebuild the Engine from this, packs given in code included.
+        self.config = WorkerConfig.of(
+            self.rulebook,
+            shipped=default_rules_dir(),
+            locale=self.engine.locale if engine else locale,
+            text=text,
+            limits=self.limits,
+            backend=self.backend,
         )
 
     def run(

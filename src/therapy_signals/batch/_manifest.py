@@ -67,6 +67,12 @@ def stamp(kind: str, book: RuleBook, command: Sequence[str] | None) -> dict[str,
             "version": book.version,
             "hash": book.content_hash,
             "packs": [str(pack.resolve()) for pack in book.packs],
+            # Packs given in code have no folder to name: their name, version and hash say which they were.
+            "packs_in_code": [
+                info.model_dump(mode="json")
+                for source, info in zip(book.pack_sources, book.pack_info, strict=True)
+                if not isinstance(source, Path)
+            ],
         },
         "command": shlex.join(argv),
     }

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import importlib.util
+import json
 import logging
 import multiprocessing
 import os
@@ -21,6 +22,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 from ..engine import Engine
@@ -28,6 +30,7 @@ from ..engine._verdicts import Verdict, column_verdicts, columnar_of, resolve_co
 from ..errors import BatchError, InputError, Problem, ScenarioError
 from ..limits import DEFAULT_INPUT_LIMITS, InputLimits
 from ..model import Scenario
+from ..rulebook import RuleBook
 from ._io import LineChunk, LineFaultError, Record, parse_line
 from ._results import Rejected, Result
 
@@ -37,14 +40,40 @@ _IN_FLIGHT_PER_WORKER = 2
 
 
 @dataclass(frozen=True)
+class PackData:
+    """A pack given in code, as the canonical JSON of its data: it travels to a worker
+    (picklable, hashable as a cache key) and rebuilds the same pack, with the same hash."""
+
+    json: str
+
+
+@dataclass(frozen=True)
 class WorkerConfig:
     """What a worker needs to build its Engine: picklable, and the key of its cache."""
 
-    rules: tuple[str, ...] | None  # a base folder and any packs on top; None for the shipped rules
+    rules: tuple[str | PackData, ...] | None  # a base folder and any packs on top; None: the shipped rules
     locale: str | None
     text: bool
     limits: InputLimits = DEFAULT_INPUT_LIMITS
     backend: str = "durable"
+
+    @classmethod
+    def of(cls, book: RuleBook, *, shipped: Path, **options: Any) -> WorkerConfig:
+        """The config for a rule base: None for the shipped one alone, which remote workers
+        load from their own install (the hash every chunk reports back proves it the same)."""
+        packs = tuple(
+            str(p.resolve()) if isinstance(p, Path) else PackData(json.dumps(p, sort_keys=True))
+            for p in book.pack_sources
+        )
+        base = str(book.root.resolve())
+        alone = not packs and base == str(shipped.resolve())
+        return cls(None if alone else (base, *packs), **options)
+
+    def rule_paths(self) -> list[str | dict[str, Any]] | None:
+        """``Engine(rule_paths=...)`` for this config."""
+        if self.rules is None:
+            return None
+        return [json.loads(r.json) if isinstance(r, PackData) else r for r in self.rules]
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +86,7 @@ class ChunkOutcome:
     items: Sequence[Result | Rejected]
 
 
-_engines: dict[tuple[tuple[str, ...] | None, str | None, InputLimits, str], Engine] = {}
+_engines: dict[tuple[tuple[str | PackData, ...] | None, str | None, InputLimits, str], Engine] = {}
 _built = 0
 
 
@@ -84,7 +113,7 @@ def engine_for(config: WorkerConfig) -> Engine:
     key = (config.rules, config.locale, config.limits, config.backend)
     engine = _engines.get(key)
     if engine is None:
-        paths = None if config.rules is None else list(config.rules)
+        paths = config.rule_paths()
         engine = _engines[key] = build_engine(
             lambda: Engine(rule_paths=paths, locale=config.locale, limits=config.limits, backend=config.backend)
         )

@@ -54,7 +54,7 @@ class Verifier:
     def check(self) -> dict[str, Any]:
         """Re-run the sample on the other backend; BatchError names the rows that differ."""
         config = self.config
-        paths = None if config.rules is None else list(config.rules)
+        paths = config.rule_paths()
         engine = build_engine(
             lambda: Engine(rule_paths=paths, locale=config.locale, limits=config.limits, backend=self.other)
         )
