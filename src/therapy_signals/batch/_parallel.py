@@ -260,6 +260,9 @@ def _die_with(parent: int) -> None:
 
 def _warm(config: WorkerConfig, parent: int) -> None:
     _die_with(parent)
+    from ._startup import settle_pyarrow_without_pandas
+
+    settle_pyarrow_without_pandas()  # a local worker only ever runs process_chunk
     # Ctrl-C reaches the whole process group: let the main process alone handle it, so it can
     # record the checkpoint and stop the pool, instead of every worker dying with a traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
