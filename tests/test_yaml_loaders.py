@@ -31,7 +31,8 @@ def _with_lines(value: Any) -> Any:
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda p: str(p.relative_to(p.parents[2])))
 def test_both_loaders_read_a_shipped_file_alike(path: Path) -> None:
     text = path.read_text(encoding="utf-8")
-    fast = _yaml._load_shipped(text, path, DEFAULT_RULE_FILE_LIMITS)
+    fast = _yaml._load_shipped(text)
+    # The hardened loader sizes the file too: the shipped loader skips that, so this holds it.
     hardened = _yaml._load_hardened(text, path, DEFAULT_RULE_FILE_LIMITS)
     assert _with_lines(fast) == _with_lines(hardened)
 

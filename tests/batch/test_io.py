@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from therapy_signals import Engine, InputError, RuleBook, Scenario
 from therapy_signals.batch import read_results, read_scenarios, run_batch, write_scenarios
-from therapy_signals.batch._io import Target, _jsonl_records, count_records
+from therapy_signals.batch._io import Target, _jsonl_chunks, _jsonl_records, count_records
 from therapy_signals.strategies import scenarios
 
 from .conftest import FORMATS, simple_scenarios
@@ -156,3 +156,23 @@ def test_counting_records_by_blocks_counts_what_the_reader_reads(data: list[byte
     text = b"".join(data)
     read = sum(1 for _ in _jsonl_records(io.BytesIO(text), limit))
     assert count_records(io.BytesIO(text), block) == read
+
+
+@given(
+    data=st.lists(
+        st.sampled_from([b"\n", b"\r\n", b" ", b"\t", b"{}", b'{"a":1}', b"x" * 7, b"\xff", b"\x0c", b"\r"]),
+        max_size=60,
+    ),
+    block=st.integers(1, 9),
+    limit=st.integers(1, 12),
+    size=st.integers(1, 7),
+    skip=st.integers(0, 20),
+)
+def test_chunks_of_lines_hold_the_records_the_reader_reads(
+    data: list[bytes], block: int, limit: int, size: int, skip: int
+) -> None:
+    text = b"".join(data)
+    expected = list(_jsonl_records(io.BytesIO(text), limit))[skip:]
+    chunks = list(_jsonl_chunks(io.BytesIO(text), limit, size, skip, block))
+    assert all(len(chunk) == size for chunk in chunks[:-1])
+    assert [record for chunk in chunks for record in chunk] == expected

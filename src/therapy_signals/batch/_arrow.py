@@ -8,7 +8,8 @@ Scenarios are one row each, with the observations as a list of structs::
 
 Results are written as one part file per chunk while a run goes on (a part is renamed into
 place only once complete, so a killed run never leaves a torn one), then merged into the
-output in order, one row group per chunk.
+output in order, one row group per chunk. Parts are Arrow IPC files (LZ4), not Parquet: the
+merge reads them back without decoding and encodes each row once, into the output.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ __all__ = ["ResultParts", "read_results", "read_scenario_records", "row_count", 
 COMPRESSION = "zstd"
 ROW_GROUP = 5_000  # rows per row group of a scenario file: what a reader holds at once
 _READ_BATCH = 1024
+_PART_OPTIONS = pa.ipc.IpcWriteOptions(compression="lz4" if pa.Codec.is_available("lz4") else None)
 
 
 def observation_type(number: Any = None) -> Any:
@@ -163,7 +165,7 @@ class ResultParts:
             self.parts.mkdir(parents=True, exist_ok=True)
 
     def _drop_stale(self) -> None:
-        missing = [i for i in range(self.count) if not self._part(i).exists()]
+        missing = [i for i in range(self.count) if self._written(i) is None]
         if missing:
             raise InputError(f"{self._part(missing[0])}: missing; the interrupted run cannot be resumed")
         for stale in self.parts.glob("*"):
@@ -171,7 +173,22 @@ class ResultParts:
                 stale.unlink()  # written after the last checkpoint
 
     def _part(self, index: int) -> Path:
-        return self.parts / f"part-{index:06d}.parquet"
+        return self.parts / f"part-{index:06d}.arrow"
+
+    def _written(self, index: int) -> Path | None:
+        """The part as written, by this version or (resumed) by one that wrote Parquet parts."""
+        for part in (self._part(index), self._part(index).with_suffix(".parquet")):
+            if part.exists():
+                return part
+        return None
+
+    def _read(self, index: int) -> Any:
+        part = self._written(index)
+        assert part is not None  # _drop_stale checked every part is there
+        if part.suffix == ".parquet":
+            return pq.read_table(part, schema=self.schema)
+        with pa.OSFile(str(part), "rb") as source:  # read into memory: the table outlives the file
+            return pa.ipc.open_file(source).read_all()
 
     def write(self, items: Sequence[Result] | ItemBlock) -> None:
         if isinstance(items, ItemBlock):
@@ -181,7 +198,8 @@ class ResultParts:
         part = self._part(self.count)
         temporary = part.with_name("." + part.name)
         with writing(part), _removed_on_failure(temporary):
-            pq.write_table(table, temporary, compression=COMPRESSION)
+            with pa.ipc.new_file(str(temporary), self.schema, options=_PART_OPTIONS) as writer:
+                writer.write_table(table)
             temporary.replace(part)
         self.count += 1
         # Arrow's allocator keeps freed blocks for reuse; a long run holds only a chunk at a time,
@@ -197,7 +215,7 @@ class ResultParts:
         with writing(self.path), _removed_on_failure(temporary):
             with pq.ParquetWriter(temporary, self.schema, compression=COMPRESSION) as writer:
                 for index in range(self.count):
-                    writer.write_table(pq.read_table(self._part(index), schema=self.schema))
+                    writer.write_table(self._read(index))
                 if self.count == 0:
                     writer.write_table(self.schema.empty_table())
             temporary.replace(self.path)

@@ -15,7 +15,9 @@ from typing import Any, overload
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa  # type: ignore[import-untyped]
+import pyarrow.compute as pc  # type: ignore[import-untyped]
 
+from .._fields import SCENARIO_FIELDS
 from ..engine._columnar import ColumnarBackend, Resolved
 from ..model import Level
 from ._arrow import result_schema
@@ -35,17 +37,35 @@ def _lists(rows: Ints, values: Any, size: int) -> Any:
     return pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), values)
 
 
+def _by_row(matrix: npt.NDArray[np.bool_]) -> tuple[Ints, Ints]:
+    """The (row, column) of every true cell of a (columns, rows) matrix, row by row: nonzero
+    on a contiguous copy, since on the transposed view it walks memory with a stride."""
+    rows, cols = np.nonzero(np.ascontiguousarray(matrix.T))
+    return rows, cols
+
+
+def _ids(parsed: Parsed, numbers: Sequence[int]) -> Any:
+    """The scenario_id column: the id given, else ``s`` and the record number."""
+    ident = parsed.id_column
+    if not ident.null_count:
+        return ident
+    given = ident.to_pylist()
+    return pa.array([i if i is not None else f"s{n}" for i, n in zip(given, numbers, strict=True)], pa.string())
+
+
 def result_table(columnar: ColumnarBackend, parsed: Parsed, resolved: Resolved, numbers: Sequence[int]) -> Any:
     """The results rows of the scenarios in ``parsed`` (record ``numbers``), as a table."""
     size = parsed.columns.size
-    ids = [ident if ident is not None else f"s{number}" for ident, number in zip(parsed.ids, numbers, strict=True)]
     columns = parsed.columns
-    pairs = np.unique(columns.scenario * len(columnar.signals) + columns.signal)
+    # Each scenario's distinct signals, sorted: the true cells of a (scenario, signal) table.
+    present = np.zeros((size, len(columnar.signals)), dtype=bool)
+    present[columns.scenario, columns.signal] = True
+    signal_rows, signal_codes = np.nonzero(present)
     names = pa.array(columnar.signals, pa.string())
-    signals = _lists(pairs // len(columnar.signals), names.take(pa.array(pairs % len(columnar.signals))), size)
+    signals = _lists(signal_rows, names.take(pa.array(signal_codes)), size)
     ids_array = pa.array(columnar.ids, pa.string())
-    kept_rows, kept_cols = np.nonzero(resolved.kept.T)
-    gave_rows, gave_cols = np.nonzero(resolved.gave.T)
+    kept_rows, kept_cols = _by_row(resolved.kept)
+    gave_rows, gave_cols = _by_row(resolved.gave)
     ranks = np.array([level.rank for level in sorted(Level, key=lambda level: level.rank)])
     level_index = np.searchsorted(ranks, resolved.level)
     category_names = sorted({rule.category.value for rule in columnar.rules})
@@ -55,10 +75,11 @@ def result_table(columnar: ColumnarBackend, parsed: Parsed, resolved: Resolved, 
     _, first = np.unique(kept_rows * _CATEGORY_CODES + found, return_index=True)
     first.sort()
     categories = _lists(kept_rows[first], pa.array(category_names, pa.string()).take(pa.array(found[first])), size)
+    settings = pa.array(SCENARIO_FIELDS["setting"].values, pa.string())
     arrays = [
-        pa.array(ids, pa.string()),
-        pa.array(parsed.settings, pa.string()),
-        pa.array(parsed.sessions, pa.int32()),
+        _ids(parsed, numbers),
+        settings.take(pa.array(parsed.setting_codes)),
+        parsed.sessions_column.cast(pa.int32()),
         pa.array(columns.counts, pa.int32()),
         signals,
         _LEVELS.take(pa.array(level_index)),
@@ -87,7 +108,9 @@ class ColumnarItems(ItemBlock):
         return len(self._numbers) + len(self.extra)
 
     def levels(self) -> Counter[str]:
-        counted: Counter[str] = Counter(self._table.column("level").to_pylist())
+        # Counted in Arrow: the main process does this for every chunk, a Python string per row.
+        counts = pc.value_counts(self._table.column("level")).to_pylist()
+        counted: Counter[str] = Counter({entry["values"]: entry["counts"] for entry in counts})
         counted.update(r.level.value for r in self.extra)
         return counted
 

@@ -259,6 +259,11 @@ def batch_command(
     """Explain every scenario of a file, in chunks, on local processes or Dask; resumable."""
     from ..errors import TherapySignalsError
     from ..limits import InputLimits
+
+    if dask is None:  # this process and its workers: a Dask worker or client may use pandas through pyarrow
+        from ._startup import settle_pyarrow_without_pandas
+
+        settle_pyarrow_without_pandas()
     from ._batch import Batch
 
     run = None

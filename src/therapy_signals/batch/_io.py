@@ -299,12 +299,20 @@ _HEAD = 256  # bytes of an over-long line kept for the errors file
 def _skip_line(stream: IO[bytes], start: bytes) -> _Overlong:
     size, blank = len(start), not start.strip()
     piece = start
+    ending = _ending(piece, 0)
     while piece and not piece.endswith(b"\n"):
         piece = stream.readline(_BLOCK)
         size += len(piece)
         blank = blank and not piece.strip()
-    ending = len(piece) - len(piece.rstrip(b"\r\n"))
+        ending = _ending(piece, ending)
     return _Overlong(size - ending, start[:_HEAD], blank)
+
+
+def _ending(piece: bytes, before: int) -> int:
+    """The line end's bytes (``\r`` and ``\n``) at the end of what is read so far, ``before``
+    of them at the end of the pieces before this one: a ``\r\n`` may straddle two pieces."""
+    run = len(piece) - len(piece.rstrip(b"\r\n"))
+    return before + run if run == len(piece) else run
 
 
 def _bounded_lines(stream: IO[bytes], limit: int) -> Iterator[bytes | _Overlong]:
@@ -333,9 +341,20 @@ def count_records(stream: IO[bytes], block: int = _BLOCK) -> int:
         if len(parts) == 1:
             pending = pending or bool(parts[0].strip())
             continue
-        count += (pending or bool(parts[0].strip())) + sum(1 for part in parts[1:-1] if part.strip())
+        middle = parts[1:-1]
+        # Without a blank line in the block every middle part counts: no loop over the lines.
+        count += (pending or bool(parts[0].strip())) + (
+            len(middle) if _none_blank(middle) else sum(1 for part in middle if part.strip())
+        )
         pending = bool(parts[-1].strip())
     return count + pending
+
+
+def _none_blank(parts: list[bytes]) -> bool:
+    """Whether no part is blank, proven in C: a blank part is empty or begins with whitespace,
+    every byte of which sorts at or below a space, so the least part would show it. False
+    also for a part that only begins with whitespace: that only sends it the slow way."""
+    return not parts or min(parts)[:1] > b" "
 
 
 def _is_record(line: bytes | _Overlong) -> bool:
@@ -381,6 +400,12 @@ class LineChunk(Sequence[Record]):
         self.lines.append(line)
         self.payloads.append(payload)
 
+    def extend(self, number: int, line: int, payloads: list[bytes]) -> None:
+        """Records ``number``, ``number + 1``, ... on consecutive lines from ``line`` on."""
+        self.numbers.extend(range(number, number + len(payloads)))
+        self.lines.extend(range(line, line + len(payloads)))
+        self.payloads.extend(payloads)
+
     def add_record(self, record: Record) -> None:
         self.special[len(self.numbers)] = record
         self.add(record.number, record.line, b"")
@@ -405,29 +430,114 @@ class LineChunk(Sequence[Record]):
         return Record(self.numbers[index], self.lines[index], self.payloads[index])
 
 
-def _jsonl_chunks(stream: IO[bytes], limit: int, size: int, skip: int) -> Iterator[LineChunk]:
+def _line_blocks(stream: IO[bytes], limit: int, block: int = _BLOCK) -> Iterator[bytes | _Overlong]:
+    """The stream as blocks of whole lines (each ending in a line end, bar the last one of
+    the stream), or for a line over ``limit`` bytes that no block holds whole, an _Overlong.
+
+    A block is read at a time, not a line: the lines of a block are cut apart in C
+    (``bytes.split``), and a line longer than the limit and a block costs only its head
+    (:func:`_skip_line`), as with :func:`_bounded_lines`.
+    """
+    bound = limit + 2  # the limit and a line end
+    rest = b""
+    while data := stream.read(block):
+        buffer = rest + data if rest else data
+        cut = buffer.rfind(b"\n") + 1
+        if cut:
+            yield buffer[:cut]
+            rest = buffer[cut:]
+        else:
+            rest = buffer
+        if len(rest) >= bound:  # no line end within the limit: skip the rest of that line
+            seen = _skip_line(stream, rest)
+            # The head _bounded_lines keeps: what one bounded readline gave of the line.
+            yield _Overlong(seen.size, rest[: min(bound, _HEAD)], seen.blank)
+            rest = b""
+    if rest:
+        yield rest
+
+
+def _clean(lines: list[bytes], block: bytes, limit: int) -> bool:
+    """Whether every line of the block is a record within the limit: no blank line, none too
+    long (a block that is not clean goes line by line, as :func:`_jsonl_records` does)."""
+    return _none_blank(lines) and (len(block) <= limit or max(map(len, lines)) <= limit)
+
+
+def _jsonl_chunks(stream: IO[bytes], limit: int, size: int, skip: int, block: int = _BLOCK) -> Iterator[LineChunk]:
     """The records of :func:`_jsonl_records`, ``size`` at a time, after the first ``skip``."""
-    number = 0
-    chunk = LineChunk()
-    numbers, lines, payloads = chunk.numbers, chunk.lines, chunk.payloads
-    for line_number, line in enumerate(_bounded_lines(stream, limit), 1):
-        if not _is_record(line):
+    chunker = _Chunker(limit, size, skip)
+    for piece in _line_blocks(stream, limit, block):
+        if isinstance(piece, _Overlong):
+            yield from chunker.overlong(piece)
             continue
-        number += 1
-        if number <= skip:
-            continue
-        if isinstance(line, _Overlong):
-            chunk.add_record(_overlong(number, line_number, line, limit))
-        else:  # LineChunk.add, inlined: this loop runs once per line of the input
-            numbers.append(number)
-            lines.append(line_number)
-            payloads.append(line.rstrip(b"\r\n"))
-        if len(numbers) == size:
-            yield chunk
-            chunk = LineChunk()
-            numbers, lines, payloads = chunk.numbers, chunk.lines, chunk.payloads
-    if len(chunk):
-        yield chunk
+        raw = piece.split(b"\n")
+        ended = piece.endswith(b"\n")
+        if ended:
+            raw.pop()  # what follows the last line end is not a line
+        lines = [line.rstrip(b"\r") for line in raw] if b"\r" in piece else raw  # the limit is on the line, not its end
+        if _clean(lines, piece, limit):
+            yield from chunker.records(lines)
+        else:
+            # As _bounded_lines read them, with their line ends: an over-long line's head keeps it.
+            yield from chunker.lines([line + b"\n" for line in raw[:-1]] + [raw[-1] + b"\n" if ended else raw[-1]])
+    if len(chunker.chunk):
+        yield chunker.chunk
+
+
+class _Chunker:
+    """Records into chunks of ``size``, numbered as they come, the first ``skip`` left out.
+
+    This runs in the main process for every line of the input, so lines known to be records
+    (:meth:`records`) go into the chunk as slices of lists, without a Python step per line.
+    """
+
+    def __init__(self, limit: int, size: int, skip: int) -> None:
+        self.limit, self.size, self.skip = limit, size, skip
+        self.number = 0  # records so far
+        self.line = 0  # physical lines so far
+        self.chunk = LineChunk()
+
+    def _full(self) -> Iterator[LineChunk]:
+        if len(self.chunk) == self.size:
+            yield self.chunk
+            self.chunk = LineChunk()
+
+    def overlong(self, seen: _Overlong) -> Iterator[LineChunk]:
+        self.line += 1
+        if seen.blank:
+            return
+        self.number += 1
+        if self.number > self.skip:
+            self.chunk.add_record(_overlong(self.number, self.line, seen, self.limit))
+            yield from self._full()
+
+    def records(self, lines: list[bytes]) -> Iterator[LineChunk]:
+        """Lines that are all records within the limit (:func:`_clean`)."""
+        at = max(0, min(len(lines), self.skip - self.number))  # those before ``skip`` are left out
+        while at < len(lines):
+            take = min(len(lines) - at, self.size - len(self.chunk))
+            self.chunk.extend(self.number + at + 1, self.line + at + 1, lines[at : at + take])
+            at += take
+            yield from self._full()
+        self.number += len(lines)
+        self.line += len(lines)
+
+    def lines(self, lines: list[bytes]) -> Iterator[LineChunk]:
+        """Any lines (with their line ends), one at a time, as :func:`_jsonl_records` reads them:
+        blank ones skipped, one over the limit kept as its head."""
+        bound = self.limit + 2
+        for line in lines:
+            payload = line.rstrip(b"\r\n")
+            if len(payload) > self.limit:
+                yield from self.overlong(_Overlong(len(payload), line[: min(bound, _HEAD)], not line.strip()))
+                continue
+            self.line += 1
+            if not payload.strip():
+                continue  # blank lines are layout, not records
+            self.number += 1
+            if self.number > self.skip:
+                self.chunk.add(self.number, self.line, payload)
+                yield from self._full()
 
 
 def _canonical(item: Any) -> bytes:

@@ -24,6 +24,7 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -71,11 +72,24 @@ class Parsed:
 
     rows: Ints  # positions, among the lines given, of the scenarios in ``columns``
     columns: Columns
-    ids: list[str | None]
-    settings: list[str]
-    sessions: list[int | None]
+    id_column: Any  # an Arrow string array: each scenario's id, null when not given
+    setting_codes: Ints  # index into SCENARIO_FIELDS["setting"].values
+    sessions_column: Any  # an Arrow int64 array, null when not given
     names: Any  # the signal ids, by code
     strict: Ints  # positions of the lines for the strict path
+
+    @cached_property
+    def ids(self) -> list[str | None]:
+        return self.id_column.to_pylist()  # type: ignore[no-any-return]
+
+    @cached_property
+    def settings(self) -> list[str]:
+        values = SCENARIO_FIELDS["setting"].values
+        return [values[code] for code in self.setting_codes.tolist()]
+
+    @cached_property
+    def sessions(self) -> list[int | None]:
+        return self.sessions_column.to_pylist()  # type: ignore[no-any-return]
 
     @cached_property
     def signals(self) -> list[tuple[str, ...]]:
@@ -91,29 +105,59 @@ class Parsed:
 def parse_lines(lines: Sequence[bytes], signals: dict[str, int], max_bytes: int) -> Parsed:
     """Parse and check ``lines`` (JSONL records without their line ends, of at most ``max_bytes``
     for the strict path to accept them)."""
-    simple = [i for i, line in enumerate(lines) if _simple(line, max_bytes)]
-    tables: list[tuple[Ints, Any]] = []
     refused: list[int] = []
-    _parse(lines, np.asarray(simple, dtype=np.int64), tables, refused)
-    taken = set(simple)
-    refused.extend(i for i in range(len(lines)) if i not in taken)
+    joined = b"\n".join(lines)
+    whole: bytes | None = None  # the lines pyarrow reads, when they are all of them
+    if _all_simple(lines, joined, max_bytes):
+        simple = np.arange(len(lines), dtype=np.int64)
+        whole = joined
+    else:
+        picked = [i for i, line in enumerate(lines) if _simple(line, max_bytes)]
+        taken = set(picked)
+        refused.extend(i for i in range(len(lines)) if i not in taken)
+        simple = np.asarray(picked, dtype=np.int64)
+    tables: list[tuple[Ints, Any]] = []
+    _parse(lines, simple, tables, refused, whole)
     if not tables:
         return _empty(np.asarray(sorted(refused), dtype=np.int64))
     rows = np.concatenate([r for r, _ in tables])
     table = pa.concat_tables([t for _, t in tables])
-    checked = _Checked(table, [lines[i] for i in rows], signals)
+    checked = _Checked(table, lines, rows, signals)
     good = checked.good
-    refused.extend(int(i) for i in rows[~good])
+    if good.all():  # the usual chunk: nothing to take out
+        return Parsed(
+            rows,
+            checked.columns,
+            checked.ident,
+            checked.setting_codes,
+            checked.sessions,
+            checked.names,
+            np.asarray(sorted(refused), dtype=np.int64),
+        )
+    refused.extend(rows[~good].tolist())
     kept = np.flatnonzero(good)
+    taken_rows = pa.array(kept)
     return Parsed(
         rows=rows[kept],
         columns=checked.columns.take(kept),
-        ids=[checked.ids[i] for i in kept],
-        settings=[checked.settings[i] for i in kept],
-        sessions=[checked.sessions[i] for i in kept],
+        id_column=checked.ident.take(taken_rows),
+        setting_codes=checked.setting_codes[kept],
+        sessions_column=checked.sessions.take(taken_rows),
         names=checked.names,
         strict=np.asarray(sorted(refused), dtype=np.int64),
     )
+
+
+def _all_simple(lines: Sequence[bytes], joined: bytes, max_bytes: int) -> bool:
+    """Whether every line is :func:`_simple`, shown for the whole chunk at once in C: no
+    escape and no byte that is not ASCII anywhere, none too long, and every line begins with
+    ``{`` (the least and the greatest line do, so all between them do) and ends with ``}``.
+    False only sends the chunk through :func:`_simple` line by line."""
+    if not lines or max(map(len, lines)) > max_bytes:
+        return False
+    if min(lines)[:1] != b"{" or max(lines)[:1] != b"{" or not all(map(bytes.endswith, lines, repeat(b"}"))):
+        return False
+    return b"\\" not in joined and joined.isascii()
 
 
 def _simple(line: bytes, max_bytes: int) -> bool:
@@ -144,12 +188,17 @@ def _is_utf8(line: bytes) -> bool:
     return True
 
 
-def _parse(lines: Sequence[bytes], rows: Ints, tables: list[tuple[Ints, Any]], refused: list[int]) -> None:
-    """pyarrow over the lines at ``rows``; a block it refuses is split until the bad lines are alone."""
+def _parse(
+    lines: Sequence[bytes], rows: Ints, tables: list[tuple[Ints, Any]], refused: list[int], joined: bytes | None = None
+) -> None:
+    """pyarrow over the lines at ``rows`` (``joined``: those lines, joined, if already at hand);
+    a block it refuses is split until the bad lines are alone."""
     if len(rows) == 0:
         return
+    if joined is None:
+        joined = b"\n".join(lines[i] for i in rows.tolist())
     try:
-        table = pj.read_json(io.BytesIO(b"\n".join(lines[i] for i in rows)), read_options=_READ, parse_options=_OPTIONS)
+        table = pj.read_json(io.BytesIO(joined), read_options=_READ, parse_options=_OPTIONS)
     except Exception:
         table = None
     if table is not None and table.num_rows == len(rows):
@@ -166,11 +215,11 @@ def _parse(lines: Sequence[bytes], rows: Ints, tables: list[tuple[Ints, Any]], r
 class _Checked:
     """The Scenario model's checks on a table of parsed lines; ``good`` marks the rows that pass."""
 
-    def __init__(self, table: Any, lines: Sequence[bytes], signals: dict[str, int]) -> None:
+    def __init__(self, table: Any, lines: Sequence[bytes], rows: Ints, signals: dict[str, int]) -> None:
         self.size = table.num_rows
         self.good = np.ones(self.size, dtype=bool)
         observations = table.column("observations").combine_chunks()
-        self._scenario_fields(table, lines)
+        self._scenario_fields(table, lines, rows)
         counts = _filled(pc.list_value_length(observations), 0)
         self.good &= ~np.asarray(observations.is_null()) & (counts >= 1) & (counts <= min(MAX_OBSERVATIONS, MAX_CITED))
         flat = pc.list_flatten(observations)  # the observations of every row, in order
@@ -182,30 +231,31 @@ class _Checked:
         self.counts = counts
         self.columns = assemble(counts, self._signal, self._codes, self._setting, self._sessions)
 
-    def _scenario_fields(self, table: Any, lines: Sequence[bytes]) -> None:
+    def _scenario_fields(self, table: Any, lines: Sequence[bytes], rows: Ints) -> None:
+        """``lines[rows[k]]`` is the line of the table's row ``k``."""
         ident = table.column("id").combine_chunks()
         length = _filled(pc.utf8_length(ident), 1)
         self.good &= (length >= 1) & (length <= 200)
-        self.ids = ident.to_pylist()
+        self.ident = ident
         setting = table.column("setting").combine_chunks()
         spec = SCENARIO_FIELDS["setting"]
         code = pc.index_in(setting, value_set=pa.array(spec.values))
         missing = np.asarray(setting.is_null())
         # null and left out are one in a column, but Pydantic refuses setting: null
         for row in np.flatnonzero(missing).tolist():
-            if b'"setting"' in lines[row]:
+            if b'"setting"' in lines[int(rows[row])]:
                 self.good[row] = False
         self.good &= missing | ~np.asarray(code.is_null())
         default = spec.values.index("individual")
-        self._setting = _filled(code, default) + 1
-        self.settings = [spec.values[i] for i in self._setting - 1]
+        self.setting_codes = _filled(code, default)
+        self._setting = self.setting_codes + 1
         sessions = table.column("sessions").combine_chunks()
         low, high = SCENARIO_FIELDS["sessions"].low, SCENARIO_FIELDS["sessions"].high
         values = _filled(sessions, NUMBER_UNKNOWN)
         given = ~np.asarray(sessions.is_null())
         self.good &= ~given | ((values >= low) & (values <= high))
         self._sessions = values
-        self.sessions = sessions.to_pylist()
+        self.sessions = sessions
 
     def _observation_fields(self, flat: Any, signals: dict[str, int]) -> Bools:
         bad = np.zeros(len(flat), dtype=bool)
@@ -272,4 +322,13 @@ def _filled(array: Any, value: Any) -> Any:
 
 def _empty(strict: Ints) -> Parsed:
     columns = assemble([], [], {name: [] for name in OBSERVATION_FIELDS}, [], [])
-    return Parsed(np.zeros(0, dtype=np.int64), columns, [], [], [], np.zeros(0, dtype=object), strict)
+    nothing = np.zeros(0, dtype=np.int64)
+    return Parsed(
+        nothing,
+        columns,
+        pa.array([], pa.string()),
+        nothing,
+        pa.array([], pa.int64()),
+        np.zeros(0, dtype=object),
+        strict,
+    )

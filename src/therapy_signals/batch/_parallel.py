@@ -17,6 +17,7 @@ import multiprocessing
 import os
 import signal
 import sys
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -287,8 +288,24 @@ def _die_with(parent: int) -> None:
         os._exit(1)
 
 
+def _forks(config: WorkerConfig) -> bool:
+    """Whether workers may be forked from this process rather than started fresh.
+
+    A fresh worker imports the package and builds its Engine again, which on a batch of a
+    few hundred thousand scenarios costs as much as a good part of the work. Forking is safe
+    here only on Linux (macOS forbids it with some system libraries), with no other thread
+    running (a fork copies one thread, and any lock another one holds stays held), and on
+    the columnar backend: an Engine on durable_rules holds a Host whose state is the
+    process's own, which a worker should build for itself.
+    """
+    return sys.platform == "linux" and config.backend == "columnar" and threading.active_count() == 1
+
+
 def _warm(config: WorkerConfig, parent: int) -> None:
     _die_with(parent)
+    from ._startup import settle_pyarrow_without_pandas
+
+    settle_pyarrow_without_pandas()  # a local worker only ever runs process_chunk
     # Ctrl-C reaches the whole process group: let the main process alone handle it, so it can
     # record the checkpoint and stop the pool, instead of every worker dying with a traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -347,19 +364,26 @@ class Serial:
 
 
 class Processes:
-    """Local worker processes, started fresh (spawn), each warming its Engine on start."""
+    """Local worker processes, each with its Engine: forked from this process, Engine and all,
+    where that is safe (:func:`_forks`), else started fresh (spawn) and warming their own."""
 
-    def __init__(self, config: WorkerConfig, workers: int) -> None:
+    def __init__(self, config: WorkerConfig, workers: int, engine: Engine | None = None) -> None:
         self.config = config
         self.workers = workers
-        # spawn, not fork: forking a process that runs a progress thread and holds a
-        # durable_rules Host copies both into every worker.
+        forked = engine is not None and _forks(config)
+        if forked:
+            assert engine is not None
+            prime(config, engine)  # what every forked worker finds built
         self._pool = ProcessPoolExecutor(
             max_workers=workers,
-            mp_context=multiprocessing.get_context("spawn"),
+            mp_context=multiprocessing.get_context("fork" if forked else "spawn"),
             initializer=_warm,
             initargs=(config, os.getpid()),
         )
+        if forked:
+            # A forking pool starts all its workers at the first task: now, while this process
+            # has no other thread (a progress bar's comes later), not in the middle of the run.
+            self._pool.submit(int)
 
     def _submit(self, chunk: Sequence[Record]) -> Future[ChunkOutcome]:
         return self._pool.submit(process_chunk, self.config, _portable(chunk))
@@ -447,7 +471,7 @@ def executor(
     if dask:
         return Dask(config, dask, workers, notify)
     if workers > 1:
-        return Processes(config, workers)
+        return Processes(config, workers, engine)
     if engine is not None:
         prime(config, engine)
     return Serial(config)

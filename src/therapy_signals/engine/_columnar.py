@@ -233,10 +233,14 @@ class ColumnarBackend:
 
     # -- resolution ----------------------------------------------------------------------------
 
-    def resolve(self, evaluation: Evaluation) -> Resolved:
-        """Supersession on the words, exactly as ``resolve.resolve`` does it on sets."""
-        ok = evaluation.ok.copy()
-        cited = evaluation.cited.copy()
+    def resolve(self, evaluation: Evaluation, *, reuse: bool = False) -> Resolved:
+        """Supersession on the words, exactly as ``resolve.resolve`` does it on sets.
+
+        ``reuse``: resolve in the evaluation's own arrays, which it then no longer holds (a
+        batch evaluates, resolves and drops it: copying a chunk's words took as long as
+        resolving them)."""
+        ok = evaluation.ok if reuse else evaluation.ok.copy()
+        cited = evaluation.cited if reuse else evaluation.cited.copy()
         gave = np.zeros_like(ok)
         self._normal_pass(ok, cited, gave)
         named = self._named_pass(ok, cited)

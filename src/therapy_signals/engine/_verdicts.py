@@ -100,7 +100,7 @@ def resolve_columns(engine: Engine, columns: Columns) -> Resolved | None:
     if engine._floor is not None:
         return None
     columnar = columnar_of(engine)
-    return columnar.resolve(columnar.evaluate(columns))
+    return columnar.resolve(columnar.evaluate(columns), reuse=True)
 
 
 def columnar_of(engine: Engine) -> ColumnarBackend:
@@ -121,7 +121,7 @@ def _on_columns(columnar: ColumnarBackend, columns: Columns) -> list[Verdict]:
     size = columns.size
     if not size:
         return []
-    resolved = columnar.resolve(columnar.evaluate(columns))
+    resolved = columnar.resolve(columnar.evaluate(columns), reuse=True)
     ids = np.array(columnar.ids, dtype=object)
     categories = np.array([r.category.value for r in columnar.rules], dtype=object)
     kept_rows, kept_cols = np.nonzero(resolved.kept.T)
