@@ -87,8 +87,8 @@ def test_verify_fails_loudly_on_a_difference(tmp_path: Path, book: RuleBook, mon
     # Fault injection: the columnar backend drops every scenario's last finding.
     resolve = ColumnarBackend.resolve
 
-    def broken(self: ColumnarBackend, evaluation: object) -> Resolved:
-        found = resolve(self, evaluation)  # type: ignore[arg-type]
+    def broken(self: ColumnarBackend, evaluation: object, **options: bool) -> Resolved:
+        found = resolve(self, evaluation, **options)  # type: ignore[arg-type]
         last = len(found.kept) - 1 - found.kept[::-1].argmax(axis=0)
         found.kept[last, range(found.kept.shape[1])] = False
         return found
