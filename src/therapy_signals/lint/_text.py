@@ -100,8 +100,12 @@ NEGATORS = frozenset(
         "rather",
     }
 )
-# "not only", "no doubt": not negations.
-_NOT_NEGATION_AFTER = {"not": {"only", "just", "merely"}, "no": {"doubt", "matter"}}
+# "not only", "no doubt": not negations; nor "no lie", "no joke", "no cap" (slang for the
+# same), which vouch for what they follow ("Green flags, no cap").
+_NOT_NEGATION_AFTER = {
+    "not": {"only", "just", "merely"},
+    "no": {"doubt", "matter", "lie", "joke", "kidding", "cap"},
+}
 # Words that close a negation's scope: a clause boundary.
 _SCOPE_BREAK = frozenset(
     {
@@ -546,6 +550,7 @@ def _invested_in_care(raw: list[tuple[str, int, int]], index: int) -> bool:
 _DOING = words("at do does doing did on in")
 _RECORD_OWNERS = words("your my the their his her client clients therapy medical session sessions case health our")
 _THE = words("the their his her its your my")
+_ONE_DAY = words("the that this same next previous following")
 
 
 def _sense(raw: list[tuple[str, int, int]], index: int) -> str | None:
@@ -569,6 +574,8 @@ def _sense(raw: list[tuple[str, int, int]], index: int) -> str | None:
         return "other"  # "other clients" are someone else's confidences, not just any clients
     if word in ("scare", "scares") and before in ("health", "cancer", "pregnancy", "medical"):
         return "illness"  # a health scare is no fear of anyone
+    if word == "day" and before in _ONE_DAY:
+        return "calendar-day"  # "the day before your appointment" is when, not "every day": how often
     if _sleeps_with(raw, index):
         return "sex"
     if _business_of_practice(raw, index):
@@ -677,13 +684,20 @@ def sentences(text: str) -> Iterator[tuple[int, int]]:
             continue
         if mark.startswith(".") and len(mark) == 1:
             word = _word_before(text, match.start())
-            if word.lower() in _ABBREVIATIONS or (len(word) == 1 and word.isalpha()):
+            if word.lower() in _ABBREVIATIONS or (_initial(text, match.start(), word)):
                 continue
         if text[start:end].strip():
             yield _trim(text, start, end)
         start = end
     if start < length and text[start:].strip():
         yield _trim(text, start, length)
+
+
+def _initial(text: str, offset: int, word: str) -> bool:
+    """A one-letter word before a full stop is an initial ("J. Smith"), unless an apostrophe
+    joins it to the word before: the "t" of "won't." ends a sentence."""
+    before = offset - len(word) - 1
+    return len(word) == 1 and word.isalpha() and not (before >= 0 and text[before] in "'\u2019")
 
 
 def _line_ends_after(text: str, offset: int) -> bool:
