@@ -433,8 +433,10 @@ class _Said:
         # "My therapist says I'm her favourite. Is that normal?": the question points back.
         # "Maybe, one evening, they kissed you. Let yourself enjoy it. It shows how close you
         # are.": a sentence of the same paragraph that names nothing passes the one before on.
+        # "My therapist wants our sessions kept secret. Should I worry?": a question of the same
+        # paragraph that names nothing asks about the sentence before, as a statement would.
         points_back = question and _POINTS_BACK_IN_QUESTION.search(text)
-        in_paragraph = not question and before is not None and before.same_paragraph and not before.question
+        in_paragraph = before is not None and before.same_paragraph and not before.question
         self._before = before if points_back or in_paragraph else None
 
     @property
