@@ -192,6 +192,12 @@ _SYNONYMS = {
     "analyst": "therapist",
     "shrink": "therapist",
     "patient": "client",
+    "mum": "mom",
+    "mommy": "mom",
+    "mummy": "mom",
+    "manager": "boss",
+    "employer": "boss",
+    "supervisor": "boss",
     "spouse": "partner",
     "husband": "partner",
     "wife": "partner",
@@ -584,6 +590,8 @@ def _sense(raw: list[tuple[str, int, int]], index: int) -> str | None:
         return "other"  # "other clients" are someone else's confidences, not just any clients
     if word in ("scare", "scares") and before in ("health", "cancer", "pregnancy", "medical"):
         return "illness"  # a health scare is no fear of anyone
+    if word in ("fall", "falls", "fell", "fallen", "falling") and following == "for":
+        return "love"  # "she has fallen for you"; "fall apart" is no feeling for anyone
     if word == "day" and before in _ONE_DAY:
         return "calendar-day"  # "the day before your appointment" is when, not "every day": how often
     if _sleeps_with(raw, index):
@@ -647,9 +655,10 @@ def _analyse(text: str) -> list[Token]:
             continue
         if word in _SCOPE_BREAK or (scope and word in _FINITE_BE and scoped_by == "no"):
             # "no other counselor *is* simply protecting ...": a negated subject ends at its verb
-            # ("nothing is wrong" is another matter: the denial is the claim).
+            # ("nothing is wrong" is another matter: the denial is the claim). The verb keeps
+            # its lemma: "is simply protecting" is "be simply ...", a minimising predicate.
             scope = 0
-            tokens.append(Token(word, start, end, False, False))
+            tokens.append(Token(lemma(word), start, end, False, False))
             continue
         form = lemma(word)
         if word in NEGATORS or form in NEGATORS:
