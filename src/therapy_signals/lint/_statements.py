@@ -403,7 +403,9 @@ _IDIOMS = re.compile(
     r"mean(?:s|t)? well|no (?:need|reason) to make (?:a )?(?:big )?(?:deal|fuss|drama)|"
     r"nothing to take personally|(?:it's|that's|is) a judg(?:e)?ment call|what you(?:'re| are) paying for|"
     r"(?:comes|come|came) with the territory|(?:therapists|counsell?ors|they) have lives too|"
-    r"(?:therapists|counsell?ors) are (?:only )?(?:human|people))\b",
+    r"(?:therapists|counsell?ors) are (?:only )?(?:human|people)|"
+    r"something (?:many|most|all|lots of|plenty of) (?:couples|people|families|clients) go through|"
+    r"(?:every|any) (?:couple|family|relationship) has (?:its|their) (?:rough patches|ups and downs|moments))\b",
     re.IGNORECASE,
 )
 
