@@ -5,6 +5,7 @@
     .venv/bin/python benchmarks/bench_lint.py --hostile  # pathological inputs instead (about 15 minutes)
     .venv/bin/python benchmarks/bench_lint.py --hostile --write   # ...and rewrite only "## Linter on hostile input"
     .venv/bin/python benchmarks/bench_lint.py --startup --before 0e2d9f6 --write   # "## Linter start-up"
+    .venv/bin/python benchmarks/bench_lint.py --development --misses   # while tuning: development part only
 
 The corpus is ``tests/lint/corpus``: ``items.yaml`` (the development set the phrasings were
 grown on), ``holdout.yaml`` (written afterwards, never tuned on) and whole articles with
@@ -28,6 +29,12 @@ REV`` the code and rules of that commit too (from ``git archive``, in a temporar
 Every variant runs once first so that its bytecode is written, as pip does when it installs
 a wheel (this checkout's environment sets ``PYTHONDONTWRITEBYTECODE``, which would otherwise
 add the compiling of every module to every run).
+
+Development only (``--development``): the figures of ``items.yaml``, the feature articles and
+the development articles, and nothing read from ``holdout.yaml`` or ``holdout/``, so that
+the held-out part stays unseen while the linter is tuned; ``--misses`` adds each missed
+normalising line and each false finding, with its text. It cannot ``--write``: the section of
+docs/performance.md reports both parts.
 
 This is a benchmark, not a test: it reports figures and asserts nothing about time.
 """
@@ -56,6 +63,7 @@ sys.path.insert(0, str(ROOT))
 
 from _docs import replace_section  # noqa: E402
 from tests.lint.corpus import (  # noqa: E402
+    ARTICLES,
     HOLDOUT,
     Score,
     article_kind,
@@ -66,6 +74,7 @@ from tests.lint.corpus import (  # noqa: E402
     score_articles,
     score_items,
     score_signals,
+    score_targets,
     web_articles,
 )
 
@@ -522,6 +531,41 @@ def targets_table(now: dict[str, list[int]], before: dict[str, list[int]] | None
     return lines
 
 
+def _line_text(where: str) -> str:
+    """The text of the development article line a miss or false finding names ("NN-x.md:12 ...")."""
+    name, _, rest = where.partition(":")
+    number = rest.split(" ", 1)[0]
+    if not number.isdigit():
+        return ""
+    lines = (ARTICLES / name).read_text(encoding="utf-8").splitlines()
+    return lines[int(number) - 1].strip() if int(number) <= len(lines) else ""
+
+
+def development(misses: bool) -> str:
+    """The figures of the development part alone; nothing under holdout is opened."""
+    linter = Linter()
+    items = score_items(linter, load_items())
+    features = score_articles(linter, feature_articles())
+    scored = score_targets(linter, web_articles())
+    lines = [
+        "Development articles: error precision "
+        f"{_ratio(scored.errors_right, scored.errors)}, warning precision "
+        f"{_ratio(scored.warnings_right, scored.warnings)}, recall on normalising lines "
+        f"{_ratio(scored.normalising_caught, scored.normalising)}, right errors naming a labelled signal "
+        f"{_ratio(scored.signal_right, scored.errors_right)}",
+        "",
+        *table("Development set (items.yaml)", items),
+        *table("Feature articles (01-10, exact findings)", features),
+    ]
+    if misses:
+        lines += ["False findings:", *(f"  {w}  | {_line_text(w)}" for w in scored.false_alarms), ""]
+        lines += ["Missed:", *(f"  {w}  | {_line_text(w)}" for w in scored.misses), ""]
+        for check, score in sorted(items.items()):
+            lines += [f"items, {check}: missed", *(f"  {m}" for m in score.misses)]
+            lines += [f"items, {check}: false", *(f"  {m}" for m in score.false_alarms)]
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--write", action="store_true", help="rewrite the Linter section of docs/performance.md")
@@ -531,7 +575,18 @@ def main() -> None:
     parser.add_argument(
         "--before", metavar="REV", help="also measure the code of this commit (start-up, and accuracy on the articles)"
     )
+    parser.add_argument(
+        "--development",
+        action="store_true",
+        help="score the development part only (nothing held out is read): for tuning; cannot --write",
+    )
+    parser.add_argument("--misses", action="store_true", help="with --development: list misses and false findings")
     args = parser.parse_args()
+    if args.development:
+        if args.write:
+            parser.error("--development cannot --write: docs/performance.md reports the held-out part too")
+        print(development(args.misses))
+        return
     if args.startup:
         report = startup(args.runs, args.before)
         print(report)

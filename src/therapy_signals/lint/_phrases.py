@@ -94,10 +94,15 @@ def better_normal(matches: Sequence[SignalMatch], concerns: Sequence[SignalMatch
     best = max(concerns, key=lambda m: m.score)
     # Only a reading of the same words competes: a normal signal elsewhere in the text is
     # something else the text says.
-    normal = [
-        m.score for m in matches if m.signal.normal and not m.negated and m.start < best.end and best.start < m.end
-    ]
-    return bool(normal) and max(normal) >= best.score + _NORMAL_MARGIN
+    normal = [m for m in matches if m.signal.normal and not m.negated and m.start < best.end and best.start < m.end]
+    if not normal:
+        return False
+    # Or one that fits as well with at least as many of its words: "an email to move your
+    # session" says as much of scheduling as of personal messages, and a reading that is
+    # as good both ways is no basis for an error.
+    return any(
+        m.score >= best.score + _NORMAL_MARGIN or (m.score >= best.score and m.words >= best.words) for m in normal
+    )
 
 
 @dataclass(frozen=True, slots=True)

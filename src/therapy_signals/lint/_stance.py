@@ -83,6 +83,8 @@ _QUALIFIERS = (
     ("when", "you", "agree"),
     ("you", "agree", "to"),
     ("with", "your", "permission"),
+    # "They check with you before any hug": asking first, in other words
+    ("check", "with", "you"),
 )
 
 

@@ -79,7 +79,10 @@ _SHOWS = words("show mean sign prove proof demonstrate reflect indicate signal")
 _TERRITORY = words("territory job work role profession field")
 _WORKS = words("work go happen function operate learn grow build connect bond care do help")
 _OFTEN = words("time often lot always everywhere commonly frequently")
-_PART_OF = frozenset({"therapy", "process", "healing", "treatment", "relationship", "job", "work", "growth"})
+# "part of the process", and of a bargain accepted whole: "part of the deal", "of the package".
+_PART_OF = frozenset(
+    {"therapy", "process", "healing", "treatment", "relationship", "job", "work", "growth", "deal", "package"}
+)
 _REPORTED = words(
     """
         think believe say myth misconception assume pretend convince persuade justify rationalize
@@ -242,11 +245,26 @@ def _negated(words: list[Token], index: int) -> bool:
 
 def _reports(words: list[Token], at: int) -> bool:
     """A reporting verb heads the clause ("Some people *think* ...", "Others *argue* that ..."),
-    not one inside it ("when you argue")."""
-    if words[at].lemma not in _REPORTED:
+    not one inside it ("when you argue"), and not a comma before the claim ("when you argue,
+    that's just passion": the claim is the writer's), nor the writer's own view ("I think")."""
+    if words[at].lemma not in _REPORTED or _own_view(words, at):
         return False
-    following = words[at + 1].lemma if at + 1 < len(words) else ""
-    return at < 4 or following in ("that", "it", "this")
+    following = words[at + 1] if at + 1 < len(words) else None
+    if following is not None and following.start > words[at].end + 1:
+        return at < 4  # something (a comma) stands between the verb and what follows
+    return at < 4 or (following is not None and following.lemma in ("that", "it", "this"))
+
+
+# "I *used to* think", "I *once* believed": a view the writer has left behind.
+_FORMERLY = words("use once first before")
+
+
+def _own_view(words: list[Token], at: int) -> bool:
+    """'I think that ease is a good sign': the writer's own claim in the first person, not a
+    report of someone else's (a view the writer held once is reported: "I used to think")."""
+    if words[at].lemma not in ("think", "believe", "feel", "reckon", "guess") or at == 0:
+        return False
+    return words[at - 1].lemma in ("i", "we") and not any(t.lemma in _FORMERLY for t in words[max(0, at - 4) : at])
 
 
 def _reaction_after(words: list[Token], at: int) -> bool:
@@ -382,7 +400,12 @@ _IDIOMS = re.compile(
     r"give (?:him|her|them) a break|(?:these|such) things blow over|times have changed|lucky you|"
     r"count yourself lucky|(?:that's|this is|is) called trust|the least (?:we|you|I) can do|"
     r"(?:she|he|they)(?:'s| has| have|'ve) earned it|(?:that's|it's|this is) not pressure|means well|"
-    r"mean(?:s|t)? well)\b",
+    r"mean(?:s|t)? well|no (?:need|reason) to make (?:a )?(?:big )?(?:deal|fuss|drama)|"
+    r"nothing to take personally|(?:it's|that's|is) a judg(?:e)?ment call|what you(?:'re| are) paying for|"
+    r"(?:comes|come|came) with the territory|(?:therapists|counsell?ors|they) have lives too|"
+    r"(?:therapists|counsell?ors) are (?:only )?(?:human|people)|"
+    r"something (?:many|most|all|lots of|plenty of) (?:couples|people|families|clients) go through|"
+    r"(?:every|any) (?:couple|family|relationship) has (?:its|their) (?:rough patches|ups and downs|moments))\b",
     re.IGNORECASE,
 )
 
@@ -412,8 +435,10 @@ class _Said:
         # "My therapist says I'm her favourite. Is that normal?": the question points back.
         # "Maybe, one evening, they kissed you. Let yourself enjoy it. It shows how close you
         # are.": a sentence of the same paragraph that names nothing passes the one before on.
+        # "My therapist wants our sessions kept secret. Should I worry?": a question of the same
+        # paragraph that names nothing asks about the sentence before, as a statement would.
         points_back = question and _POINTS_BACK_IN_QUESTION.search(text)
-        in_paragraph = not question and before is not None and before.same_paragraph and not before.question
+        in_paragraph = before is not None and before.same_paragraph and not before.question
         self._before = before if points_back or in_paragraph else None
 
     @property
@@ -461,8 +486,33 @@ class _Said:
         return "problem" if problem else "acceptable"
 
 
+# A verdict on a statement, as quizzes and myth-busters give them: "False." after "A gift that
+# big should be handed back." accepts the gift.
+_TRUE = _answer_starting("true|fact")
+_FALSE = _answer_starting("false|myth")
+# A statement that advises against something calls it a problem: "you should say no".
+_ADVISES_AGAINST = re.compile(
+    r"\b(?:should|must|need to|ought to)\s+(?:\w+\s+){0,3}?(?:say no|hand (?:it|them) back|give (?:it|them) back|"
+    r"refuse|decline|report|leave|stop|end)\b|\btoo (?:much|far)\b",
+    re.IGNORECASE,
+)
+
+
+def _verdict_accepts(sentence: str, claim: _Said) -> bool | None:
+    """Whether "True." or "False." accepts what the statement before claimed; None otherwise."""
+    true, false = _TRUE.match(sentence), _FALSE.match(sentence)
+    if not (true or false):
+        return None
+    says = "problem" if _ADVISES_AGAINST.search(claim.text) else claim.asks()
+    if says is None:
+        return None
+    return (says == "problem") == bool(false)
+
+
 def _answer_accepts(sentence: str, question: _Said) -> bool | None:
     """Whether an answer accepts what the question asked about; None when it is no answer."""
+    if not question.question:
+        return _verdict_accepts(sentence, question)
     asks = question.asks()
     if asks is None:
         return None
@@ -488,12 +538,38 @@ def _about_reaction(tokens: Sequence[Token]) -> bool:
     return False
 
 
+# The writer renames what was just described ("I'd call that dedication", "Think of it as a
+# way of staying in touch", "I see them as her wanting the best for me"): a reframing in the
+# first person or the imperative, with the pointer inside it.
+_REFRAME = re.compile(
+    r"(?:^\W*|\b(?:i|we)(?:'d|\u2019d| would| just)? )(?:call|consider) (?:it|that|this|them|those)\b|"
+    r"\b(?:think of|see|view|regard) (?:it|that|this|them|those|him|her) as\b",
+    re.IGNORECASE,
+)
+# What a reframing renames it as, when that praises: care, trust, a bond, honesty.
+_VIRTUES = words("honest honesty dedication loyalty passion way interest concern effort tough love")
+
+
+def _reframes(sentence: str) -> bool:
+    """A first-person or imperative reframing whose new name praises and condemns nothing."""
+    found = _REFRAME.search(sentence)
+    if found is None:
+        return False
+    rest = [t for t in analyse(sentence[found.end() :]) if not t.punct]
+    if any(t.lemma in _WARN and not t.negated for t in rest):
+        return False  # "I'd call that abuse", "see it as a red flag"
+    return any(t.lemma in _CARE | _PRAISE | _ACCEPT | _VIRTUES and not t.negated for t in rest)
+
+
 def _refers_back(sentence: str, tokens: Sequence[Token]) -> bool:
     """A sentence that accepts "this" or "that": a normalising predicate, a pointing subject,
     and no concern or reaction of its own."""
     if _ELLIPTICAL.match(sentence) and len(sentence.split()) <= _SHORT:
         return True
-    if _IDIOMS.search(sentence) and not _condemns(tokens):
+    if _reframes(sentence):
+        return True
+    idiom = _IDIOMS.search(sentence)
+    if idiom and not _condemns(tokens) and not _reported_before(tokens, idiom.start()):
         return True
     if not _POINTS_BACK.match(sentence):
         return False
@@ -505,8 +581,16 @@ def _refers_back(sentence: str, tokens: Sequence[Token]) -> bool:
         position = words.index(clause[at])
         if _dummy_it(words, position):
             return False  # "It's normal to develop a crush on ...": "it" points ahead, not back
-        return not (any(t.lemma in _REPORTED for t in words[:position]) or _reaction_after(words, position))
+        reported = any(t.lemma in _REPORTED and not _own_view(words, at) for at, t in enumerate(words[:position]))
+        return not (reported or _reaction_after(words, position))
     return False
+
+
+def _reported_before(tokens: Sequence[Token], offset: int) -> bool:
+    """A reporting verb before ``offset`` makes what follows someone's view, not the writer's:
+    "I used to think that was a healthy sign", "she says it's a judgment call"."""
+    words = [t for t in tokens if not t.punct and t.end <= offset]
+    return any(t.lemma in _REPORTED and not _own_view(words, at) for at, t in enumerate(words))
 
 
 def _dummy_it(words: list[Token], position: int) -> bool:
@@ -578,8 +662,13 @@ def _accepts_before(sentence: str, before: _Said | None, index: PhraseIndex) -> 
     """The concern of the sentence before, when this one answers it or refers back to it."""
     if before is None:
         return None
-    accepts = _answer_accepts(sentence, before) if before.question else None
-    hinted = _PREDICATE_HINT.search(sentence) or _IDIOMS.search(sentence) or _ELLIPTICAL.match(sentence)
+    accepts = _answer_accepts(sentence, before)
+    hinted = (
+        _PREDICATE_HINT.search(sentence)
+        or _IDIOMS.search(sentence)
+        or _ELLIPTICAL.match(sentence)
+        or _REFRAME.search(sentence)
+    )
     if accepts is None and hinted and _refers_back(sentence, analyse(sentence)):
         accepts = True
     # Or a verdict in everyday words ("Flattering, really.", "There's nothing sinister in
@@ -611,7 +700,7 @@ def _verdict_shape(sentence: str, before: _Said) -> bool:
         return False
     if len(sentence.split()) > _VERDICT_WORDS and not _POINTING.search(sentence):
         return False
-    return warm(sentence)
+    return warm(sentence) and not _reported_before(analyse(sentence), len(sentence))
 
 
 def _verdict_on(sentence: str, before: _Said, concern: SignalMatch, index: PhraseIndex) -> bool:

@@ -100,8 +100,12 @@ NEGATORS = frozenset(
         "rather",
     }
 )
-# "not only", "no doubt": not negations.
-_NOT_NEGATION_AFTER = {"not": {"only", "just", "merely"}, "no": {"doubt", "matter"}}
+# "not only", "no doubt": not negations; nor "no lie", "no joke", "no cap" (slang for the
+# same), which vouch for what they follow ("Green flags, no cap").
+_NOT_NEGATION_AFTER = {
+    "not": {"only", "just", "merely"},
+    "no": {"doubt", "matter", "lie", "joke", "kidding", "cap"},
+}
 # Words that close a negation's scope: a clause boundary.
 _SCOPE_BREAK = frozenset(
     {
@@ -188,6 +192,15 @@ _SYNONYMS = {
     "analyst": "therapist",
     "shrink": "therapist",
     "patient": "client",
+    "vitamin": "supplement",
+    "solo": "individual",
+    "confide": "share",
+    "mum": "mom",
+    "mommy": "mom",
+    "mummy": "mom",
+    "manager": "boss",
+    "employer": "boss",
+    "supervisor": "boss",
     "spouse": "partner",
     "husband": "partner",
     "wife": "partner",
@@ -367,6 +380,16 @@ _SYNONYMS = {
     "herself": "self",
     "ourselves": "self",
     "yourselves": "self",
+    # clothes: "says your skirt distracts him" is a remark on what you wear, like "your outfit"
+    "outfit": "clothes",
+    "clothing": "clothes",
+    "clothe": "clothes",
+    "skirt": "clothes",
+    "jeans": "clothes",
+    "shirt": "clothes",
+    "blouse": "clothes",
+    "dress": "clothes",
+    "attire": "clothes",
     "barbecue": "party",
     "bbq": "party",
     "cookout": "party",
@@ -546,6 +569,7 @@ def _invested_in_care(raw: list[tuple[str, int, int]], index: int) -> bool:
 _DOING = words("at do does doing did on in")
 _RECORD_OWNERS = words("your my the their his her client clients therapy medical session sessions case health our")
 _THE = words("the their his her its your my")
+_ONE_DAY = words("the that this same next previous following")
 
 
 def _sense(raw: list[tuple[str, int, int]], index: int) -> str | None:
@@ -569,6 +593,10 @@ def _sense(raw: list[tuple[str, int, int]], index: int) -> str | None:
         return "other"  # "other clients" are someone else's confidences, not just any clients
     if word in ("scare", "scares") and before in ("health", "cancer", "pregnancy", "medical"):
         return "illness"  # a health scare is no fear of anyone
+    if word in ("fall", "falls", "fell", "fallen", "falling") and following == "for":
+        return "love"  # "she has fallen for you"; "fall apart" is no feeling for anyone
+    if word == "day" and before in _ONE_DAY:
+        return "calendar-day"  # "the day before your appointment" is when, not "every day": how often
     if _sleeps_with(raw, index):
         return "sex"
     if _business_of_practice(raw, index):
@@ -630,9 +658,10 @@ def _analyse(text: str) -> list[Token]:
             continue
         if word in _SCOPE_BREAK or (scope and word in _FINITE_BE and scoped_by == "no"):
             # "no other counselor *is* simply protecting ...": a negated subject ends at its verb
-            # ("nothing is wrong" is another matter: the denial is the claim).
+            # ("nothing is wrong" is another matter: the denial is the claim). The verb keeps
+            # its lemma: "is simply protecting" is "be simply ...", a minimising predicate.
             scope = 0
-            tokens.append(Token(word, start, end, False, False))
+            tokens.append(Token(lemma(word), start, end, False, False))
             continue
         form = lemma(word)
         if word in NEGATORS or form in NEGATORS:
@@ -677,13 +706,20 @@ def sentences(text: str) -> Iterator[tuple[int, int]]:
             continue
         if mark.startswith(".") and len(mark) == 1:
             word = _word_before(text, match.start())
-            if word.lower() in _ABBREVIATIONS or (len(word) == 1 and word.isalpha()):
+            if word.lower() in _ABBREVIATIONS or (_initial(text, match.start(), word)):
                 continue
         if text[start:end].strip():
             yield _trim(text, start, end)
         start = end
     if start < length and text[start:].strip():
         yield _trim(text, start, length)
+
+
+def _initial(text: str, offset: int, word: str) -> bool:
+    """A one-letter word before a full stop is an initial ("J. Smith"), unless an apostrophe
+    joins it to the word before: the "t" of "won't." ends a sentence."""
+    before = offset - len(word) - 1
+    return len(word) == 1 and word.isalpha() and not (before >= 0 and text[before] in "'\u2019")
 
 
 def _line_ends_after(text: str, offset: int) -> bool:
