@@ -9,6 +9,7 @@ install test.
 from __future__ import annotations
 
 import json
+import re
 import shlex
 from importlib import metadata
 from pathlib import Path
@@ -62,3 +63,16 @@ def test_each_kind_of_origin(origin: dict[str, Any] | None, expected: list[str])
 def test_a_path_a_shell_would_split_is_quoted() -> None:
     command = command_for("batch", {"url": "file:///tmp/it's%20here;rm", "dir_info": {"editable": True}})
     assert shlex.split(command) == ["pip", "install", "-e", "/tmp/it's here;rm[batch]"]
+
+
+def test_no_message_in_the_library_names_an_index_install() -> None:
+    """Every hint goes through install_command: a literal would tell users to fetch from an index."""
+    literal = re.compile(r"pip install '?therapy-signals\[")
+    found = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for path in sorted((ROOT / "src" / "therapy_signals").rglob("*.py"))
+        if path.name != "_install.py"
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if literal.search(line)
+    ]
+    assert not found, found

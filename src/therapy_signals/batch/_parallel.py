@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from .._install import install_command
 from ..engine import Engine
 from ..engine._verdicts import Verdict, column_verdicts, columnar_of, resolve_columns
 from ..errors import BatchError, InputError, Problem, ScenarioError
@@ -432,7 +433,7 @@ class Dask:
                 notify(
                     f"Dask dashboard: {self._cluster.dashboard_link}"
                     if dashboard
-                    else "Dask dashboard: none, bokeh is not installed (pip install 'therapy-signals[dask]')"
+                    else f"Dask dashboard: none, bokeh is not installed ({install_command('dask')})"
                 )
         else:
             try:

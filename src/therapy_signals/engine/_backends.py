@@ -72,8 +72,10 @@ def columnar_for(book: RuleBook, signals: Mapping[str, SignalDef] | None = None)
     try:
         from ._columnar import ColumnarBackend
     except ImportError as error:
+        from .._install import install_command
+
         raise EngineUnavailableError(
-            f"the columnar backend needs NumPy ({error}): pip install 'therapy-signals[batch]', "
+            f"the columnar backend needs NumPy ({error}): {install_command('batch')}, "
             "or use the durable backend (--engine durable)"
         ) from None
     return ColumnarBackend(book, signals)

@@ -8,7 +8,7 @@
 :func:`lint_text` and :func:`lint_file` use a shared :class:`Linter` with the default
 configuration and the shipped rule base; build a ``Linter`` to choose either. Findings are
 :class:`LintFinding` values, sorted by position. Needs the ``lint`` extra
-(``pip install 'therapy-signals[lint]'``).
+(docs/getting-started.md, "Installing with pip").
 
 The names load on first use: ``therapy-signals`` imports this package for its ``lint``
 command, and no other command should pay for markdown-it, ftfy and lemminflect.

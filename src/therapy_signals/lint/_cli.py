@@ -254,9 +254,9 @@ def register(app: typer.Typer) -> None:
             from ._linter import Linter
             from ._read import read_stream
         except ImportError as missing:
-            _error(
-                f"the linter needs the 'lint' extra ({missing.name} is missing): pip install 'therapy-signals[lint]'"
-            )
+            from .._install import install_command
+
+            _error(f"the linter needs the 'lint' extra ({missing.name} is missing): {install_command('lint')}")
             raise typer.Exit(2) from None
 
         try:
