@@ -42,6 +42,8 @@ _SLICE = 16384
 """Scenarios evaluated at a time: bounds the (scenarios x signals) word table to a few MB."""
 _ONE = np.uint64(1)
 _ZERO = np.uint64(0)
+_SPARSE = 4
+"""A match tests only its signals' observations when they are at most a quarter of them."""
 
 
 @dataclass(frozen=True)
@@ -69,10 +71,24 @@ class _Batch:
     columns: Columns
     bit: Words  # (observations,): 1 << the observation's position in its scenario
     by_signal: Words  # (signals, scenarios): the observations of each signal, as words
+    order: Ints  # the observations sorted by signal: ``order[bounds[c]:bounds[c + 1]]`` are signal c's
+    bounds: Ints
 
-    def reduce(self, mask: Bools) -> Words:
-        """Per scenario, the word of the observations in ``mask``."""
-        return np.add.reduceat(np.where(mask, self.bit, _ZERO), self.columns.starts)
+    def word_of(self, rows: Ints) -> Words:
+        """Per scenario, the word of the observations at ``rows``."""
+        words = np.zeros(self.columns.size, dtype=np.uint64)
+        # Distinct observations of a scenario have distinct bits, so adding them is ORing them.
+        np.add.at(words, self.columns.scenario[rows], self.bit[rows])
+        return words
+
+    def rows_of(self, lut: Bools) -> Ints | None:
+        """The observations of the signals ``lut`` marks, when they are few enough that
+        testing them alone beats testing every observation (a signal is a few in a hundred)."""
+        codes = np.flatnonzero(lut)
+        if int((self.bounds[codes + 1] - self.bounds[codes]).sum()) * _SPARSE > len(self.order):
+            return None
+        parts = [self.order[self.bounds[c] : self.bounds[c + 1]] for c in codes.tolist()]
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 
 
 class ColumnarBackend:
@@ -133,7 +149,9 @@ class ColumnarBackend:
         by_signal = np.zeros(len(self.signals) * columns.size, dtype=np.uint64)
         # Distinct observations of a scenario have distinct bits, so adding them is ORing them.
         np.add.at(by_signal, columns.signal * columns.size + columns.scenario, bit)
-        return _Batch(columns, bit, by_signal.reshape(len(self.signals), columns.size))
+        order = np.argsort(columns.signal, kind="stable")
+        bounds = np.searchsorted(columns.signal[order], np.arange(len(self.signals) + 1))
+        return _Batch(columns, bit, by_signal.reshape(len(self.signals), columns.size), order, bounds)
 
     def _node(self, node: Condition, batch: _Batch, cache: dict[int, tuple[Bools, Words]]) -> tuple[Bools, Words]:
         key = id(node)
@@ -166,15 +184,22 @@ class ColumnarBackend:
             holds &= self._passes(test, column)
         return holds, np.zeros(size, dtype=np.uint64)
 
-    def _match_mask(self, match: Match, batch: _Batch) -> Bools:
-        mask = self._signal_lut(match)[batch.columns.signal]
+    def _match_rows(self, match: Match, batch: _Batch) -> Ints:
+        """The observations that match, in no particular order."""
+        lut = self._signal_lut(match)
+        rows = batch.rows_of(lut)
+        if rows is None:
+            mask = lut[batch.columns.signal]
+            for test in match.tests:
+                mask &= self._passes(test, batch.columns.fields[test.field.name])
+            return np.flatnonzero(mask)
         for test in match.tests:
-            mask &= self._passes(test, batch.columns.fields[test.field.name])
-        return mask
+            rows = rows[self._passes(test, batch.columns.fields[test.field.name][rows])]
+        return rows
 
     def _match(self, match: Match, batch: _Batch) -> Words:
         if match.tests:
-            return batch.reduce(self._match_mask(match, batch))
+            return batch.word_of(self._match_rows(match, batch))
         codes = np.flatnonzero(self._signal_lut(match))
         if len(codes) == 0:
             return np.zeros(batch.columns.size, dtype=np.uint64)
@@ -184,13 +209,12 @@ class ColumnarBackend:
         return words
 
     def _count(self, node: Count, batch: _Batch) -> tuple[Bools, Words]:
-        mask = self._match_mask(node.count, batch)
+        rows = self._match_rows(node.count, batch)
         columns = batch.columns
-        rows = np.flatnonzero(mask)
         pairs = np.unique(columns.scenario[rows] * len(self.signals) + columns.signal[rows])
         distinct = np.bincount(pairs // len(self.signals), minlength=columns.size)
         holds = distinct >= node.at_least
-        return holds, np.where(holds, batch.reduce(mask), _ZERO)
+        return holds, np.where(holds, batch.word_of(rows), _ZERO)
 
     def _signal_lut(self, match: Match) -> Bools:
         key = ("signal", match.signals, match.category_values)
