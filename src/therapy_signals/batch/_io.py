@@ -16,6 +16,7 @@ import io
 import itertools
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -200,11 +201,17 @@ class ScenarioSource:
 
     def _prepare_file(self, path: Path) -> None:
         digest = hashlib.sha256()
+        # Plain JSONL is hashed and counted in one read; gzip is counted as it is read.
+        counter = _RecordCounter() if self.target.format == "jsonl" and not self.target.gzip else None
         with _open_input(path) as raw:
             while block := raw.read(_BLOCK):
                 digest.update(block)
+                if counter is not None:
+                    counter.feed(block)
         self.sha256 = digest.hexdigest()
-        if self.target.format == "jsonl":
+        if counter is not None:
+            self.total = counter.total()
+        elif self.target.format == "jsonl":
             with _maybe_gunzip(_open_input(path), self.target.gzip) as stream:
                 try:
                     self.total = count_records(stream)
@@ -334,20 +341,39 @@ def _bounded_lines(stream: IO[bytes], limit: int) -> Iterator[bytes | _Overlong]
 def count_records(stream: IO[bytes], block: int = _BLOCK) -> int:
     """How many records :func:`_jsonl_records` yields from the stream (its lines that are not
     blank), counted a block at a time: a line of any length costs no memory here."""
-    count = 0
-    pending = False  # whether the line not yet ended has a byte that is not whitespace
+    counter = _RecordCounter()
     while data := stream.read(block):
-        parts = data.split(b"\n")
-        if len(parts) == 1:
-            pending = pending or bool(parts[0].strip())
-            continue
-        middle = parts[1:-1]
-        # Without a blank line in the block every middle part counts: no loop over the lines.
-        count += (pending or bool(parts[0].strip())) + (
-            len(middle) if _none_blank(middle) else sum(1 for part in middle if part.strip())
-        )
-        pending = bool(parts[-1].strip())
-    return count + pending
+        counter.feed(data)
+    return counter.total()
+
+
+class _RecordCounter:
+    """:func:`count_records` fed one block at a time."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.pending = False  # whether the line not yet ended has a byte that is not whitespace
+
+    def feed(self, data: bytes) -> None:
+        first = data.find(b"\n")
+        if first < 0:
+            self.pending = self.pending or bool(data.strip())
+            return
+        last = data.rfind(b"\n")
+        self.count += self.pending or bool(data[:first].strip())
+        middle = data.count(b"\n") - 1  # the lines that begin and end in this block
+        # No line end followed by a byte at or below a space (whitespace, or a line end):
+        # then no middle line is blank, shown in C without splitting the block into lines.
+        if middle and _MAY_BE_BLANK.search(data, first, last + 1) is not None:
+            middle = sum(1 for part in data[first + 1 : last].split(b"\n") if part.strip())
+        self.count += middle
+        self.pending = bool(data[last + 1 :].strip())
+
+    def total(self) -> int:
+        return self.count + self.pending
+
+
+_MAY_BE_BLANK = re.compile(rb"\n[\x00-\x20]")
 
 
 def _none_blank(parts: list[bytes]) -> bool:

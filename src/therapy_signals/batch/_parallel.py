@@ -192,15 +192,20 @@ def explain_records(engine: Engine, records: Sequence[Record]) -> Sequence[Resul
     fast = _fast_lines(engine, records)
     if fast is None:
         return _one_by_one(engine, records, range(len(records)))
+    import numpy as np  # the fast path ran, so the batch extra is installed
+
     from . import _blocks
 
     lines, parsed = fast
-    taken = {lines[row] for row in parsed.rows.tolist()}
-    others = _one_by_one(engine, records, [i for i in range(len(records)) if i not in taken])
-    numbers = [
-        records.numbers[lines[row]] if isinstance(records, LineChunk) else records[lines[row]].number
-        for row in parsed.rows.tolist()
-    ]
+    at = np.asarray(lines, dtype=np.int64)[parsed.rows]  # the position of each parsed scenario
+    left = np.ones(len(records), dtype=bool)
+    left[at] = False
+    others = _one_by_one(engine, records, np.flatnonzero(left).tolist())
+    numbers: list[int] = (
+        np.asarray(records.numbers, dtype=np.int64)[at].tolist()
+        if isinstance(records, LineChunk)
+        else [records[i].number for i in at.tolist()]
+    )
     resolved = resolve_columns(engine, parsed.columns)
     if resolved is None:  # packs: the safety floor merges verdicts, one scenario at a time
         verdicts = column_verdicts(engine, parsed.columns, parsed.signals)
@@ -238,7 +243,10 @@ def _fast_lines(engine: Engine, records: Sequence[Record]) -> tuple[list[int], A
         return None
     if not _jsonl_columns.usable(engine.limits):
         return None
-    if isinstance(records, LineChunk):
+    if isinstance(records, LineChunk) and not records.special:
+        lines = list(range(len(records)))
+        payloads = records.payloads
+    elif isinstance(records, LineChunk):
         lines = [i for i in range(len(records)) if i not in records.special]
         payloads = [records.payloads[i] for i in lines]
     else:
