@@ -293,6 +293,9 @@ class _Checked:
         """Two identical observations in one scenario (Pydantic's own equality: as given)."""
         if len(owner) == 0:
             return
+        pairs = np.sort(owner * (int(self._signal.max()) + 1) + self._signal)
+        if not (pairs[1:] == pairs[:-1]).any():  # no scenario names a signal twice: no twins
+            return
         key = self._signal.astype(np.int64)
         for name, bits in (
             ("frequency", 3),
