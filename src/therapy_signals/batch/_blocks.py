@@ -21,7 +21,7 @@ from .._fields import SCENARIO_FIELDS
 from ..engine._columnar import ColumnarBackend, Resolved
 from ..model import Level
 from ._arrow import result_schema
-from ._jsonl_columns import Parsed
+from ._fast_input import Parsed
 from ._results import ItemBlock, Rejected, Result
 
 __all__ = ["ColumnarItems", "result_table"]

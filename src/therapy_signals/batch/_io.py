@@ -411,7 +411,7 @@ def _jsonl_records(stream: IO[bytes], limit: int) -> Iterator[Record]:
 
 class LineChunk(Sequence[Record]):
     """A chunk of JSONL records kept as their lines: a worker parses them together
-    (``_jsonl_columns``) and makes a :class:`Record` only of a line it must look at alone."""
+    (``_fast_input``) and makes a :class:`Record` only of a line it must look at alone."""
 
     __slots__ = ("lines", "numbers", "payloads", "special")
 

@@ -186,7 +186,7 @@ def explain_records(engine: Engine, records: Sequence[Record]) -> Sequence[Resul
     """Explain a chunk at once: the same items as :func:`explain_record` gives one by one.
 
     On the columnar backend, JSONL lines go straight into columns where they can
-    (``_jsonl_columns``) and come back as one table (``_blocks``); the other records go
+    (``_fast_input``) and come back as one table (``_blocks``); the other records go
     through the Scenario model, and every valid scenario is then evaluated together.
     """
     fast = _fast_lines(engine, records)
@@ -234,14 +234,14 @@ def _one_by_one(engine: Engine, records: Sequence[Record], positions: Sequence[i
 
 
 def _fast_lines(engine: Engine, records: Sequence[Record]) -> tuple[list[int], Any] | None:
-    """The positions of the JSONL lines and what ``_jsonl_columns`` made of them, when it may run."""
+    """The positions of the JSONL lines and what ``_fast_input`` made of them, when it may run."""
     if engine.backend != "columnar":
         return None
     try:
-        from . import _jsonl_columns
+        from . import _fast_input
     except ImportError:  # no pyarrow: every record goes through the Scenario model
         return None
-    if not _jsonl_columns.usable(engine.limits):
+    if not _fast_input.usable(engine.limits):
         return None
     if isinstance(records, LineChunk) and not records.special:
         lines = list(range(len(records)))
@@ -254,7 +254,7 @@ def _fast_lines(engine: Engine, records: Sequence[Record]) -> tuple[list[int], A
         payloads = [records[i].payload for i in lines]
     if not lines:
         return None
-    return lines, _jsonl_columns.parse_lines(payloads, columnar_of(engine).signal_index, engine.limits.max_bytes)
+    return lines, _fast_input.parse_lines(payloads, columnar_of(engine).signal_index, engine.limits.max_bytes)
 
 
 def _number(records: Sequence[Record], at: int) -> int:
