@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 
 from therapy_signals import Engine, Scenario
 from therapy_signals.batch._blocks import ColumnarItems
-from therapy_signals.batch._io import LineChunk, Record
 from therapy_signals.batch._fast_input import parse_lines
+from therapy_signals.batch._io import LineChunk, Record
 from therapy_signals.batch._parallel import explain_record, explain_records
 from therapy_signals.limits import InputLimits
 from therapy_signals.strategies import scenarios

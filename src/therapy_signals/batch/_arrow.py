@@ -15,10 +15,11 @@ merge reads them back without decoding and encodes each row once, into the outpu
 from __future__ import annotations
 
 import contextlib
+import itertools
 import shutil
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 from .._fields import OBSERVATION_FIELDS
 from ..errors import InputError, Problem
@@ -36,7 +37,15 @@ except ImportError:  # exercised only without the extra (tests/batch/test_extras
 
     raise hint("pyarrow", "reading or writing a Parquet file", "JSONL and CSV work without it") from None
 
-__all__ = ["ResultParts", "read_results", "read_scenario_records", "row_count", "write_scenarios"]
+__all__ = [
+    "ResultParts",
+    "TableChunk",
+    "read_results",
+    "read_scenario_records",
+    "row_count",
+    "scenario_chunks",
+    "write_scenarios",
+]
 
 COMPRESSION = "zstd"
 ROW_GROUP = 5_000  # rows per row group of a scenario file: what a reader holds at once
@@ -132,19 +141,134 @@ def _scenario_payload(row: Mapping[str, Any], limits: InputLimits) -> tuple[dict
     return payload, None
 
 
-def read_scenario_records(path: Path, limits: InputLimits = DEFAULT_INPUT_LIMITS) -> Iterator[Record]:
+def _scenario_file(path: Path) -> Any:
     file = _parquet_file(path)
     names = set(file.schema_arrow.names)
     unknown = sorted(names - _SCENARIO_COLUMNS)
     if unknown or "observations" not in names:
         what = f"unknown column {unknown[0]!r}" if unknown else "no 'observations' column"
         raise InputError(f"{path}: {what}; a scenario file has id, setting, sessions and observations")
+    return file
+
+
+def read_scenario_records(path: Path, limits: InputLimits = DEFAULT_INPUT_LIMITS) -> Iterator[Record]:
+    file = _scenario_file(path)
     number = 0
     for batch in file.iter_batches(batch_size=_READ_BATCH):
         for row in batch.to_pylist():
             number += 1
             payload, problem = _scenario_payload(row, limits)
             yield Record(number, number, payload, problem)
+
+
+def scenario_chunks(path: Path, size: int, skip: int, limits: InputLimits) -> Iterator[Sequence[Record]]:
+    """The scenarios of a Parquet file ``size`` at a time, after the first ``skip``: as
+    :class:`TableChunk` when its columns have the types a scenario's fields have, else as
+    records, each row on its own (text where a list belongs, a number as text, ...)."""
+    file = _scenario_file(path)
+    if not _typed(file.schema_arrow):
+        records = itertools.islice(read_scenario_records(path, limits), skip, None)
+        while chunk := list(itertools.islice(records, size)):
+            yield chunk
+        return
+    first = skip + 1
+    pending: list[Any] = []
+    held = 0
+    seen = 0
+    for batch in file.iter_batches(batch_size=size):
+        start = min(max(skip - seen, 0), batch.num_rows)
+        seen += batch.num_rows
+        if start < batch.num_rows:
+            pending.append(batch.slice(start))
+            held += batch.num_rows - start
+        while held >= size:
+            table = pa.Table.from_batches(pending)
+            yield TableChunk(table.slice(0, size), first)
+            first += size
+            rest = table.slice(size)
+            pending, held = rest.to_batches(), rest.num_rows
+    if held:
+        yield TableChunk(pa.Table.from_batches(pending), first)
+
+
+def _typed(schema: Any) -> bool:
+    """Whether every column and observation field has the Arrow type of its field (so that
+    :class:`TableChunk` can cast it without changing a value), with nothing besides them."""
+    names = schema.names
+    if "id" in names and "scenario_id" in names:
+        return False  # which one wins is the strict path's to say
+    kinds = {"id": "text", "scenario_id": "text", "setting": "text", "sessions": "number"}
+    if not all(_kind(schema.field(name).type) == kinds[name] for name in names if name != "observations"):
+        return False
+    listed = schema.field("observations").type
+    if not (pa.types.is_list(listed) or pa.types.is_large_list(listed)) or not pa.types.is_struct(listed.value_type):
+        return False
+    fields = {f.name: f.type for f in listed.value_type}
+    expected = {f.name: f.type for f in observation_type()}
+    if len(fields) != listed.value_type.num_fields or not fields.keys() <= expected.keys():
+        return False
+    return all(_kind(kind) == _kind(expected[name]) for name, kind in fields.items())
+
+
+def _kind(kind: Any) -> str:
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        return "text"
+    if pa.types.is_dictionary(kind) and pa.types.is_string(kind.value_type):
+        return "text"
+    if pa.types.is_integer(kind):
+        return "number"
+    return "flag" if pa.types.is_boolean(kind) else "other"
+
+
+class TableChunk(Sequence[Record]):
+    """Rows of a Parquet scenario file kept as an Arrow table: a worker checks them as columns
+    (``_fast_input.parse_table``) and makes a :class:`Record` only of a row it must look at
+    alone, the very record :func:`read_scenario_records` makes of it."""
+
+    __slots__ = ("first", "table")
+
+    def __init__(self, table: Any, first: int) -> None:
+        self.table = table
+        self.first = first  # the record number of the first row
+
+    @property
+    def numbers(self) -> range:
+        return range(self.first, self.first + self.table.num_rows)
+
+    def columns(self) -> Any | None:
+        """The rows in the scenario schema of the JSONL reader (numbers as int64, every field
+        of an observation present, null where left out); None if a value will not cast."""
+        from ._fast_input import SCHEMA
+
+        table = self.table.rename_columns(["id" if n == "scenario_id" else n for n in self.table.column_names])
+        try:
+            arrays = [
+                table.column(f.name).cast(f.type) if f.name in table.column_names else pa.nulls(len(table), f.type)
+                for f in SCHEMA
+            ]
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # an int64 beyond range, say
+            return None
+        return pa.Table.from_arrays(arrays, schema=SCHEMA)
+
+    def __len__(self) -> int:
+        return int(self.table.num_rows)
+
+    @overload
+    def __getitem__(self, index: int) -> Record: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Record]: ...
+
+    def __getitem__(self, index: int | slice) -> Record | list[Record]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        row = self.table.slice(index, 1).to_pylist()[0]
+        payload, problem = _scenario_payload(row, DEFAULT_INPUT_LIMITS)  # no text to parse: typed
+        return Record(self.first + index, self.first + index, payload, problem)
 
 
 class ResultParts:

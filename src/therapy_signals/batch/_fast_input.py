@@ -1,5 +1,6 @@
-"""JSONL lines straight into columns: pyarrow parses a chunk's lines against the scenario
-schema, and the Scenario model's rules are checked on the columns (decision 0023).
+"""Scenarios straight into columns: pyarrow parses a chunk's JSONL lines against the scenario
+schema (or a Parquet chunk comes in it already), and the Scenario model's rules are checked
+on the columns (decision 0023).
 
 This is a fast path, never a second judge. A line is taken here only when everything the
 strict path (``_json`` then Pydantic) would check holds on it:
@@ -39,7 +40,7 @@ from ..limits import InputLimits
 from ..model import MAX_OBSERVATIONS
 from ._arrow import observation_type
 
-__all__ = ["Parsed", "parse_lines"]
+__all__ = ["SCHEMA", "Parsed", "parse_lines", "parse_table"]
 
 Bools = npt.NDArray[np.bool_]
 Ints = npt.NDArray[np.int64]
@@ -49,7 +50,7 @@ _MOST_DIGITS = 5  # the longest number a valid scenario holds (sessions up to 10
 _TEXT = ("id", "signal", "note")
 
 
-_SCHEMA = pa.schema(
+SCHEMA = pa.schema(
     [
         pa.field("id", pa.string()),
         pa.field("setting", pa.string()),
@@ -57,7 +58,7 @@ _SCHEMA = pa.schema(
         pa.field("observations", pa.list_(observation_type(pa.int64()))),
     ]
 )
-_OPTIONS = pj.ParseOptions(explicit_schema=_SCHEMA, unexpected_field_behavior="error")
+_OPTIONS = pj.ParseOptions(explicit_schema=SCHEMA, unexpected_field_behavior="error")
 _READ = pj.ReadOptions(use_threads=False, block_size=1 << 26)
 
 
@@ -122,7 +123,22 @@ def parse_lines(lines: Sequence[bytes], signals: dict[str, int], max_bytes: int)
         return _empty(np.asarray(sorted(refused), dtype=np.int64))
     rows = np.concatenate([r for r, _ in tables])
     table = pa.concat_tables([t for _, t in tables])
-    checked = _Checked(table, lines, rows, signals)
+    return _kept(_Checked(table, lines, rows, signals), rows, refused)
+
+
+def parse_table(table: Any, signals: dict[str, int]) -> Parsed:
+    """Check the rows of a Parquet chunk, already in the scenario schema (``SCENARIO_COLUMNS``):
+    in a file, null is a field left out, as the strict path reads it (``_arrow._given``)."""
+    rows = np.arange(table.num_rows, dtype=np.int64)
+    try:
+        table.validate(full=True)  # text that is not UTF-8 goes the strict way
+    except pa.ArrowInvalid:
+        return _empty(rows)
+    return _kept(_Checked(table, None, rows, signals), rows, [])
+
+
+def _kept(checked: _Checked, rows: Ints, refused: list[int]) -> Parsed:
+    """The rows that passed the checks; the others, and those ``refused`` already, go strict."""
     good = checked.good
     if good.all():  # the usual chunk: nothing to take out
         return Parsed(
@@ -215,7 +231,7 @@ def _parse(
 class _Checked:
     """The Scenario model's checks on a table of parsed lines; ``good`` marks the rows that pass."""
 
-    def __init__(self, table: Any, lines: Sequence[bytes], rows: Ints, signals: dict[str, int]) -> None:
+    def __init__(self, table: Any, lines: Sequence[bytes] | None, rows: Ints, signals: dict[str, int]) -> None:
         self.size = table.num_rows
         self.good = np.ones(self.size, dtype=bool)
         observations = table.column("observations").combine_chunks()
@@ -231,8 +247,8 @@ class _Checked:
         self.counts = counts
         self.columns = assemble(counts, self._signal, self._codes, self._setting, self._sessions)
 
-    def _scenario_fields(self, table: Any, lines: Sequence[bytes], rows: Ints) -> None:
-        """``lines[rows[k]]`` is the line of the table's row ``k``."""
+    def _scenario_fields(self, table: Any, lines: Sequence[bytes] | None, rows: Ints) -> None:
+        """``lines[rows[k]]`` is the line of the table's row ``k`` (None: a Parquet chunk)."""
         ident = table.column("id").combine_chunks()
         length = _filled(pc.utf8_length(ident), 1)
         self.good &= (length >= 1) & (length <= 200)
@@ -241,10 +257,11 @@ class _Checked:
         spec = SCENARIO_FIELDS["setting"]
         code = pc.index_in(setting, value_set=pa.array(spec.values))
         missing = np.asarray(setting.is_null())
-        # null and left out are one in a column, but Pydantic refuses setting: null
-        for row in np.flatnonzero(missing).tolist():
-            if b'"setting"' in lines[int(rows[row])]:
-                self.good[row] = False
+        # null and left out are one in a column, but Pydantic refuses setting: null in JSON
+        if lines is not None:
+            for row in np.flatnonzero(missing).tolist():
+                if b'"setting"' in lines[int(rows[row])]:
+                    self.good[row] = False
         self.good &= missing | ~np.asarray(code.is_null())
         default = spec.values.index("individual")
         self.setting_codes = _filled(code, default)

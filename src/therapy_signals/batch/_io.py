@@ -239,9 +239,15 @@ class ScenarioSource:
     def chunks(self, size: int, skip: int = 0) -> Iterator[Sequence[Record]]:
         """The records ``size`` at a time, after the first ``skip`` (done before an interruption).
 
-        JSONL comes as :class:`LineChunk`, lines a worker parses together; other sources as
-        lists of records.
+        JSONL comes as :class:`LineChunk`, lines a worker parses together; Parquet as
+        ``_arrow.TableChunk``, rows a worker checks together; other sources as lists of records.
         """
+        if self._items is None and self.target.format == "parquet":
+            from . import _arrow
+
+            assert self.target.path is not None  # Target.parse refuses Parquet on a stream
+            yield from _arrow.scenario_chunks(self.target.path, size, skip, self.limits)
+            return
         if self._items is not None or self.target.format != "jsonl":
             records = itertools.islice(iter(self), skip, None)
             while chunk := list(itertools.islice(records, size)):

@@ -201,9 +201,10 @@ def explain_records(engine: Engine, records: Sequence[Record]) -> Sequence[Resul
     left = np.ones(len(records), dtype=bool)
     left[at] = False
     others = _one_by_one(engine, records, np.flatnonzero(left).tolist())
+    given = getattr(records, "numbers", None)  # a LineChunk's or a TableChunk's, else from each record
     numbers: list[int] = (
-        np.asarray(records.numbers, dtype=np.int64)[at].tolist()
-        if isinstance(records, LineChunk)
+        np.asarray(given, dtype=np.int64)[at].tolist()
+        if given is not None
         else [records[i].number for i in at.tolist()]
     )
     resolved = resolve_columns(engine, parsed.columns)
@@ -234,13 +235,20 @@ def _one_by_one(engine: Engine, records: Sequence[Record], positions: Sequence[i
 
 
 def _fast_lines(engine: Engine, records: Sequence[Record]) -> tuple[list[int], Any] | None:
-    """The positions of the JSONL lines and what ``_fast_input`` made of them, when it may run."""
+    """The positions of the JSONL lines (or Parquet rows) and what ``_fast_input`` made of
+    them, when it may run."""
     if engine.backend != "columnar":
         return None
     try:
         from . import _fast_input
+        from ._arrow import TableChunk
     except ImportError:  # no pyarrow: every record goes through the Scenario model
         return None
+    if isinstance(records, TableChunk):  # typed columns of a Parquet file, no JSON to parse
+        table = records.columns()
+        if table is None:
+            return None
+        return list(range(len(records))), _fast_input.parse_table(table, columnar_of(engine).signal_index)
     if not _fast_input.usable(engine.limits):
         return None
     if isinstance(records, LineChunk) and not records.special:
