@@ -231,9 +231,9 @@ class Engine:
                 named = {p.where for p in found}
                 unknown = [p for p in self._unknown_signals(scenario.get("observations")) if p.where not in named]
                 raise ScenarioError(sorted([*found, *unknown], key=_order)) from None
-        unknown = list(self._unknown_signals([{"signal": o.signal} for o in parsed.observations]))
-        if unknown:
-            raise ScenarioError(unknown)
+        known = self.rulebook.signals
+        if any(o.signal not in known for o in parsed.observations):  # a scenario at a time: the usual case first
+            raise ScenarioError(list(self._unknown_signals([{"signal": o.signal} for o in parsed.observations])))
         return parsed
 
     def _unknown_signals(self, observations: object) -> Iterator[Problem]:
