@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import itertools
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -298,3 +300,36 @@ def _some_scenarios(n: int) -> list[Scenario]:
 
     collect()
     return found[:n]
+
+
+def _not_utf8(texts: list[bytes]) -> pa.Array:
+    return pa.array(texts, pa.binary()).cast(pa.string(), safe=False)  # pyarrow writes it unchecked
+
+
+def test_text_that_is_not_utf8_refuses_its_row_alone_on_both_paths(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.parquet"
+    notes = pa.StructArray.from_arrays(
+        [pa.array(["abuse_disclosed"] * 3), _not_utf8([b"ok", b"caf\xe9", b"fine"])], names=["signal", "note"]
+    )
+    table = pa.table(
+        {
+            "id": _not_utf8([b"\xff\xfe", b"b", b"c"]),
+            "observations": pa.ListArray.from_arrays(pa.array([0, 1, 2, 3], pa.int32()), notes),
+        }
+    )
+    pq.write_table(table, path)
+    strict = _strict(path)
+    assert [item.ok for item in strict] == [False, False, True]
+    assert all(p.message.startswith("text that is not UTF-8") for item in strict[:2] for p in item.problems)
+    assert strict[0].input == {"id": "\\xff\\xfe", "observations": [{"signal": "abuse_disclosed", "note": "ok"}]}
+    found = [item for c in chunks_of(path, 2, 0, DEFAULT_INPUT_LIMITS) for item in explain_records(COLUMNAR, c)]
+    assert found == strict
+    # The command says which rows, exits 1 as for any rejected record, and shows no traceback.
+    out = tmp_path / "out.jsonl"
+    done = subprocess.run(
+        [sys.executable, "-m", "therapy_signals", "batch", str(path), "-o", str(out)], capture_output=True, text=True
+    )
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    errors = [json.loads(line) for line in Path(f"{out}.errors.jsonl").read_text().splitlines()]
+    assert [e["record"] for e in errors] == [1, 2]
+    assert len(out.read_text().splitlines()) == 1

@@ -155,10 +155,55 @@ def read_scenario_records(path: Path, limits: InputLimits = DEFAULT_INPUT_LIMITS
     file = _scenario_file(path)
     number = 0
     for batch in file.iter_batches(batch_size=_READ_BATCH):
-        for row in batch.to_pylist():
+        try:
+            rows = batch.to_pylist()
+        except UnicodeDecodeError:  # some row's text is not UTF-8: that row alone is refused
+            for at in range(batch.num_rows):
+                yield _row_record(batch.slice(at, 1), number + at + 1, limits)
+            number += batch.num_rows
+            continue
+        for row in rows:
             number += 1
             payload, problem = _scenario_payload(row, limits)
             yield Record(number, number, payload, problem)
+
+
+def _row_record(one: Any, number: int, limits: InputLimits) -> Record:
+    """The record of a file's row (a table or batch of one row), as the reader makes it."""
+    try:
+        (row,) = one.to_pylist()
+    except UnicodeDecodeError:
+        # Shown with its bytes escaped (\xff), so that the errors file can hold the row.
+        shown = one.cast(pa.schema([f.with_type(_as_binary(f.type)) for f in one.schema])).to_pylist()[0]
+        return Record(number, number, _printable(shown), _NOT_UTF8)
+    payload, problem = _scenario_payload(row, limits)
+    return Record(number, number, payload, problem)
+
+
+_NOT_UTF8 = Problem("(row)", "text that is not UTF-8; write the file's text columns as UTF-8")
+
+
+def _as_binary(kind: Any) -> Any:
+    """The type with every text in it as bytes."""
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        return pa.binary()
+    if pa.types.is_dictionary(kind):
+        return _as_binary(kind.value_type)
+    if pa.types.is_list(kind) or pa.types.is_large_list(kind):
+        return pa.list_(_as_binary(kind.value_type))
+    if pa.types.is_struct(kind):
+        return pa.struct([f.with_type(_as_binary(f.type)) for f in kind])
+    return kind
+
+
+def _printable(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "backslashreplace")
+    if isinstance(value, list):
+        return [_printable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _printable(v) for k, v in value.items() if v is not None}
+    return value
 
 
 def scenario_chunks(path: Path, size: int, skip: int, limits: InputLimits) -> Iterator[Sequence[Record]]:
@@ -266,9 +311,8 @@ class TableChunk(Sequence[Record]):
             index += len(self)
         if not 0 <= index < len(self):
             raise IndexError(index)
-        row = self.table.slice(index, 1).to_pylist()[0]
-        payload, problem = _scenario_payload(row, DEFAULT_INPUT_LIMITS)  # no text to parse: typed
-        return Record(self.first + index, self.first + index, payload, problem)
+        # No JSON text to parse in a typed file: the limits do not come into it.
+        return _row_record(self.table.slice(index, 1), self.first + index, DEFAULT_INPUT_LIMITS)
 
 
 class ResultParts:
