@@ -189,7 +189,7 @@ def feature_articles() -> list[Path]:
 
 
 def web_articles(held_out: bool = False) -> list[Path]:
-    """The web-style articles of the development part (11-34), or the held-out ones (h01-h12)."""
+    """The web-style articles of the development part (11 on), or the held-out ones (h01 on)."""
     return sorted(HELD_OUT_ARTICLES.glob("*.md")) if held_out else articles()[FEATURE_ARTICLES:]
 
 
