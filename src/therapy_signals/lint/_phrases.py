@@ -33,7 +33,7 @@ _GENERIC_SHARE = 0.12
 # The specific (non-generic) words a match shares with a phrasing must weigh at least this.
 _MIN_ANCHOR_WEIGHT = 3.3
 _FULL = 0.95
-_MIN_FULL_ANCHOR_WEIGHT = 2.5
+_MIN_FULL_ANCHOR_WEIGHT = 2.55
 # How many extra words may sit between the matched words of one phrasing.
 _SLACK = 6
 

@@ -37,6 +37,7 @@ from ._phrases import PhraseIndex, SignalMatch, better_normal, strongest
 from ._roles import client_wish, therapist_roles
 from ._stance import qualified, warm
 from ._text import Token, analyse, words
+from ._waved_away import Told, accepts_told, condemns, told_in
 
 __all__ = ["check_statements", "normalising_predicate"]
 
@@ -690,6 +691,7 @@ def _accepts_before(sentence: str, before: _Said | None, index: PhraseIndex) -> 
     return concern
 
 
+_RUNS_ON = frozenset({"paragraph", "heading"})
 _VERDICT_WORDS = 6
 _POINTING = re.compile(r"\b(?:this|that|it|these|those|such|which)\b", re.IGNORECASE)
 
@@ -728,22 +730,77 @@ def check_statements(document: Document, index: PhraseIndex, path: str, skip: se
     ``skip`` holds ``id()`` of prose already reported by the framing check.
     """
     before: _Said | None = None
+    warned = False  # the section's heading calls it a warning
     for prose in document.prose:
         text = prose.text
+        if prose.kind == "heading":
+            warned = frame_of(text) is Frame.warning
         # "What's usual and what isn't": a heading that weighs both ways claims neither.
         weighs = prose.kind == "heading" and frame_of(text) is Frame.undecided
-        for start, end in prose.sentences():
+        spans = list(prose.sentences())
+        told: Told | None = None
+        reads_whole = prose.kind == "paragraph" and not warned and id(prose) not in skip and len(spans) > 1
+        for position, (start, end) in enumerate(spans):
             sentence = text[start:end]
             question = _question(sentence)
+            said = None
             if id(prose) not in skip and not question and not weighs:
-                found = _direct(sentence, index)
+                said = _said_finding(prose, spans, position, before, index, path)
+                if said is not None:
+                    yield said
+            if reads_whole and said is None:
+                told, found = _paragraph_step(prose, spans, position, told, index, path)
                 if found is not None:
-                    quoted = " ".join(sentence[found.start : found.end].split())
-                    yield _finding(prose, start, sentence, found, path, quoted, "this sentence calls")
-                else:
-                    earlier = _accepts_before(sentence, before, index)
-                    if earlier is not None and before is not None:
-                        quoted = " ".join(before.text[earlier.start : earlier.end].split())
-                        how = "this answer calls" if before.question else "this sentence calls"
-                        yield _finding(prose, start, sentence, earlier, path, quoted, how)
-            before = _Said(sentence, question, before, prose.kind == "paragraph" and end < len(text.rstrip()))
+                    yield found
+            elif said is not None:
+                told = None
+            # A bold question line is read as a heading; its sentences still follow one another.
+            before = _Said(sentence, question, before, prose.kind in _RUNS_ON and end < len(text.rstrip()))
+
+
+def _taken_back(prose: Prose, spans: list[tuple[int, int]], position: int) -> bool:
+    """A later sentence of the paragraph condemns: "I was flattered at first. Looking back, it
+    hurt me." takes back what the first said of the sentence before it."""
+    return prose.kind == "paragraph" and any(condemns(prose.text[s:e]) for s, e in spans[position + 1 :])
+
+
+def _said_finding(
+    prose: Prose, spans: list[tuple[int, int]], position: int, before: _Said | None, index: PhraseIndex, path: str
+) -> LintFinding | None:
+    """A sentence that calls a concern acceptable, or accepts the one before it."""
+    start, end = spans[position]
+    sentence = prose.text[start:end]
+    found = _direct(sentence, index)
+    if found is not None:
+        quoted = " ".join(sentence[found.start : found.end].split())
+        return _finding(prose, start, sentence, found, path, quoted, "this sentence calls")
+    earlier = _accepts_before(sentence, before, index)
+    if earlier is None or before is None:
+        return None
+    if not before.question and _taken_back(prose, spans, position):
+        return None
+    quoted = " ".join(before.text[earlier.start : earlier.end].split())
+    how = "this answer calls" if before.question else "this sentence calls"
+    return _finding(prose, start, sentence, earlier, path, quoted, how)
+
+
+def _paragraph_step(
+    prose: Prose, spans: list[tuple[int, int]], position: int, told: Told | None, index: PhraseIndex, path: str
+) -> tuple[Told | None, LintFinding | None]:
+    """One sentence of a paragraph read whole: it tells a concern, or shrugs off the one told."""
+    text = prose.text
+    start, end = spans[position]
+    sentence = text[start:end]
+    if told is not None:
+        # "It's okay to feel disappointed": the client's feelings, not the concern.
+        if not _feels(analyse(sentence)) and accepts_told(sentence, told, index):
+            quoted = " ".join(told.sentence[told.concern.start : told.concern.end].split())
+            return None, _finding(prose, start, sentence, told.concern, path, quoted, "this paragraph calls")
+        return told, None
+    if _question(sentence) or condemns(sentence) or _feels(analyse(sentence)):
+        return None, None
+    concern = told_in(sentence, index)
+    # One condemning or helping sentence after it means the writer is not waving it away.
+    if concern is None or any(condemns(text[s:e]) for s, e in spans[position + 1 :]):
+        return None, None
+    return Told(concern, sentence, start), None

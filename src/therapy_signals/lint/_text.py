@@ -397,6 +397,18 @@ _SYNONYMS = {
     "gathering": "party",
     "midnight": "night",
     "dms": "message",
+    "voicemail": "message",
+    "facetime": "message",
+    "emoji": "message",
+    "meme": "message",
+    # places and occasions of a social life: a drink at the pub, a christening
+    "pub": "drink",
+    "wed": "party",
+    "christen": "party",
+    "baptism": "party",
+    "graduation": "party",
+    "housewarm": "party",
+    "birthday": "party",
     "dmed": "message",
     "dming": "message",
     "overnight": "night",
@@ -595,10 +607,59 @@ def _sense(raw: list[tuple[str, int, int]], index: int) -> str | None:
         return "illness"  # a health scare is no fear of anyone
     if word in ("fall", "falls", "fell", "fallen", "falling") and following == "for":
         return "love"  # "she has fallen for you"; "fall apart" is no feeling for anyone
+    if word in ("evening", "evenings"):
+        return "evening"  # the time of day; the lemmatiser's guess is the verb "even"
+    if word == "day" and before == "any":
+        return "any-day"  # "beats a phone call any day" is a preference, not how often
     if word == "day" and before in _ONE_DAY:
         return "calendar-day"  # "the day before your appointment" is when, not "every day": how often
     if _sleeps_with(raw, index):
         return "sex"
+    return _contact_sense(word, before, following) or _other_sense(raw, index)
+
+
+_PERSONS = words("me you him her us them")
+_BETTER_THAN = words("it that this nothing which")
+
+
+def _contact_sense(word: str, before: str, following: str) -> str | None:
+    """Words of keeping in contact: "staying in touch" is no touch, "voice notes" and "she
+    rings me" are messages."""
+    if word == "touch" and before == "in":
+        return "contact"
+    if word in ("note", "notes") and before == "voice":
+        return "message"
+    if word in ("ring", "rings", "rang", "ringing") and following in _PERSONS:
+        return "message"
+    return None
+
+
+_BEATEN = words(
+    "me you him her us them my your his their our client clients child children kid kids wife husband partner up"
+)
+_PASSIVE = words("be is are was were been being get got gets")
+_SMALL_HOURS = words("one two three four five 1 2 3 4 5")
+
+
+def _beat_sense(before: str, following: str) -> str | None:
+    if lemma(following) == "self":
+        return "self-blame"
+    if following in _BEATEN or before in _PASSIVE:
+        return None
+    return "prefer"
+
+
+def _other_sense(raw: list[tuple[str, int, int]], index: int) -> str | None:
+    word = raw[index][0]
+    before = raw[index - 1][0] if index else ""
+    following = raw[index + 1][0] if index + 1 < len(raw) else ""
+    # "It beats a stiff email" prefers; "don't beat yourself up" blames yourself: a beating
+    # lands on someone ("beat her", "beat me up", "was beaten").
+    if word in ("beat", "beats", "beating"):
+        return _beat_sense(before, following)
+    # "Two in the morning" is the middle of the night, as "2am" is.
+    if word == "morning" and before == "the" and index > 2 and raw[index - 2][0] == "in":
+        return "night" if raw[index - 3][0] in _SMALL_HOURS else None
     if _business_of_practice(raw, index):
         return "practice"
     if _invested_in_care(raw, index):
