@@ -672,6 +672,11 @@ def _accepts_before(sentence: str, before: _Said | None, index: PhraseIndex) -> 
     )
     if accepts is None and hinted and _refers_back(sentence, analyse(sentence)):
         accepts = True
+    # "Weird?" "Take the win.": a short warm reply to a question that asks whether something
+    # is a problem or acceptable answers it as "no" or "yes" would; it must be about a
+    # concern said firmly, as a verdict in everyday words must.
+    replies_warmly = accepts is None and _warm_reply(sentence, before)
+    accepts = True if replies_warmly else accepts
     # Or a verdict in everyday words ("Flattering, really.", "There's nothing sinister in
     # that."): the cheap tests first, as most sentences are none of these.
     verdict = not accepts and not before.question and _verdict_shape(sentence, before)
@@ -684,6 +689,8 @@ def _accepts_before(sentence: str, before: _Said | None, index: PhraseIndex) -> 
         return None
     if verdict and not _verdict_on(sentence, before, concern, index):
         return None
+    if replies_warmly and (concern.score < _FIRM or concern.words < 2 or index.match(analyse(sentence))):
+        return None
     if concern.signal.level < Level.concern and qualified(analyse(sentence)):
         return None
     if concern.signal.level < Level.concern and _ONLY_IF.match(sentence) and not _bothers(sentence):
@@ -694,6 +701,10 @@ def _accepts_before(sentence: str, before: _Said | None, index: PhraseIndex) -> 
 _RUNS_ON = frozenset({"paragraph", "heading"})
 _VERDICT_WORDS = 6
 _POINTING = re.compile(r"\b(?:this|that|it|these|those|such|which)\b", re.IGNORECASE)
+
+
+def _warm_reply(sentence: str, before: _Said) -> bool:
+    return before.question and len(sentence.split()) <= _VERDICT_WORDS and before.asks() is not None and warm(sentence)
 
 
 def _verdict_shape(sentence: str, before: _Said) -> bool:

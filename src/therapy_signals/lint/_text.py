@@ -657,6 +657,11 @@ def _other_sense(raw: list[tuple[str, int, int]], index: int) -> str | None:
     # lands on someone ("beat her", "beat me up", "was beaten").
     if word in ("beat", "beats", "beating"):
         return _beat_sense(before, following)
+    # "Follows her clients on Instagram" is social media, not following someone home.
+    if word in ("follow", "follows", "followed", "following") and any(
+        lemma(w) == "socialmedia" for w, _, _ in raw[index + 1 : index + 8]
+    ):
+        return "socialmedia"
     # "Two in the morning" is the middle of the night, as "2am" is.
     if word == "morning" and before == "the" and index > 2 and raw[index - 2][0] == "in":
         return "night" if raw[index - 3][0] in _SMALL_HOURS else None

@@ -22,10 +22,13 @@ from dataclasses import dataclass
 from .._enums import Level
 from ._phrases import PhraseIndex, SignalMatch, better_normal, strongest
 from ._roles import client_wish
-from ._stance import qualified
-from ._text import Token, analyse
+from ._stance import qualified, warm
+from ._text import Token, analyse, words
 
 __all__ = ["Told", "condemns", "shrugs", "told_in"]
+
+_FEW_WORDS = 4
+_SOMEONE = words("therapist he she they him her them his their i me my we our client office clinic practice")
 
 # A concern said outright in its own sentence, firmly enough to be the paragraph's subject.
 _FIRM = 0.6
@@ -113,7 +116,9 @@ def shrugs(sentence: str) -> bool:
 def told_in(sentence: str, index: PhraseIndex) -> SignalMatch | None:
     """The concern a sentence tells firmly, on its own words, or None."""
     tokens = analyse(sentence)
-    if client_wish(tokens):
+    # Told of someone: an instruction to the reader ("Read each statement, decide ...") tells
+    # of no one.
+    if client_wish(tokens) or not any(t.lemma in _SOMEONE for t in tokens):
         return None
     matches = index.match(tokens, _FIRM)
     concerns = [m for m in matches if m.signal.concern and not m.negated and m.words > 1]
@@ -137,7 +142,9 @@ _CONDITIONAL = re.compile(
 
 def accepts_told(sentence: str, told: Told, index: PhraseIndex) -> bool:
     """A later sentence of the paragraph shrugs off what it told, naming nothing else."""
-    if not shrugs(sentence) or condemns(sentence) or _CONDITIONAL.match(sentence):
+    # Or a verdict of a few warm words: "Smart woman.", "Lovely, really."
+    verdict = len(sentence.split()) <= _FEW_WORDS and warm(sentence)
+    if not (verdict or shrugs(sentence)) or condemns(sentence) or _CONDITIONAL.match(sentence):
         return False
     tokens = analyse(sentence)
     if names_a_concern(tokens, index):
