@@ -749,6 +749,7 @@ def check_statements(document: Document, index: PhraseIndex, path: str, skip: se
         # "What's usual and what isn't": a heading that weighs both ways claims neither.
         weighs = prose.kind == "heading" and frame_of(text) is Frame.undecided
         spans = list(prose.sentences())
+        later = _later_condemns(prose, spans)
         told: Told | None = None
         reads_whole = prose.kind == "paragraph" and not warned and id(prose) not in skip and len(spans) > 1
         for position, (start, end) in enumerate(spans):
@@ -756,11 +757,11 @@ def check_statements(document: Document, index: PhraseIndex, path: str, skip: se
             question = _question(sentence)
             said = None
             if id(prose) not in skip and not question and not weighs:
-                said = _said_finding(prose, spans, position, before, index, path)
+                said = _said_finding(prose, spans[position], later[position], before, index, path)
                 if said is not None:
                     yield said
             if reads_whole and said is None:
-                told, found = _paragraph_step(prose, spans, position, told, index, path)
+                told, found = _paragraph_step(prose, spans[position], later[position], told, index, path)
                 if found is not None:
                     yield found
             elif said is not None:
@@ -769,17 +770,27 @@ def check_statements(document: Document, index: PhraseIndex, path: str, skip: se
             before = _Said(sentence, question, before, prose.kind in _RUNS_ON and end < len(text.rstrip()))
 
 
-def _taken_back(prose: Prose, spans: list[tuple[int, int]], position: int) -> bool:
-    """A later sentence of the paragraph condemns: "I was flattered at first. Looking back, it
-    hurt me." takes back what the first said of the sentence before it."""
-    return prose.kind == "paragraph" and any(condemns(prose.text[s:e]) for s, e in spans[position + 1 :])
+def _later_condemns(prose: Prose, spans: list[tuple[int, int]]) -> list[bool]:
+    """For each sentence, whether a later one of the paragraph condemns: "I was flattered at
+    first. Looking back, it hurt me." takes back what came before. Worked out once, from the
+    end, so a long paragraph is not read again for every sentence."""
+    later = [False] * len(spans)
+    if prose.kind != "paragraph":
+        return later
+    after = False
+    for position in range(len(spans) - 1, -1, -1):
+        later[position] = after
+        start, end = spans[position]
+        after = after or condemns(prose.text[start:end])
+    return later
 
 
 def _said_finding(
-    prose: Prose, spans: list[tuple[int, int]], position: int, before: _Said | None, index: PhraseIndex, path: str
+    prose: Prose, span: tuple[int, int], taken_back: bool, before: _Said | None, index: PhraseIndex, path: str
 ) -> LintFinding | None:
-    """A sentence that calls a concern acceptable, or accepts the one before it."""
-    start, end = spans[position]
+    """A sentence that calls a concern acceptable, or accepts the one before it (unless a later
+    sentence of the paragraph takes it back)."""
+    start, end = span
     sentence = prose.text[start:end]
     found = _direct(sentence, index)
     if found is not None:
@@ -788,7 +799,7 @@ def _said_finding(
     earlier = _accepts_before(sentence, before, index)
     if earlier is None or before is None:
         return None
-    if not before.question and _taken_back(prose, spans, position):
+    if not before.question and taken_back:
         return None
     quoted = " ".join(before.text[earlier.start : earlier.end].split())
     how = "this answer calls" if before.question else "this sentence calls"
@@ -796,12 +807,11 @@ def _said_finding(
 
 
 def _paragraph_step(
-    prose: Prose, spans: list[tuple[int, int]], position: int, told: Told | None, index: PhraseIndex, path: str
+    prose: Prose, span: tuple[int, int], taken_back: bool, told: Told | None, index: PhraseIndex, path: str
 ) -> tuple[Told | None, LintFinding | None]:
     """One sentence of a paragraph read whole: it tells a concern, or shrugs off the one told."""
-    text = prose.text
-    start, end = spans[position]
-    sentence = text[start:end]
+    start, end = span
+    sentence = prose.text[start:end]
     if told is not None:
         # "It's okay to feel disappointed": the client's feelings, not the concern.
         if not _feels(analyse(sentence)) and accepts_told(sentence, told, index):
@@ -812,6 +822,6 @@ def _paragraph_step(
         return None, None
     concern = told_in(sentence, index)
     # One condemning or helping sentence after it means the writer is not waving it away.
-    if concern is None or any(condemns(text[s:e]) for s, e in spans[position + 1 :]):
+    if concern is None or taken_back:
         return None, None
-    return Told(concern, sentence, start), None
+    return Told(concern, sentence), None

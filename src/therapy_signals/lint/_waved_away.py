@@ -93,11 +93,10 @@ _SHRUGS = re.compile(
 
 @dataclass(frozen=True, slots=True)
 class Told:
-    """The concern a paragraph told, and where."""
+    """The concern a paragraph told, and the sentence that told it."""
 
     concern: SignalMatch
     sentence: str  # the sentence that told it
-    start: int  # its offset in the paragraph
 
 
 def condemns(sentence: str) -> bool:
@@ -127,7 +126,7 @@ def told_in(sentence: str, index: PhraseIndex) -> SignalMatch | None:
     return strongest(concerns)
 
 
-def names_a_concern(tokens: Sequence[Token], index: PhraseIndex) -> bool:
+def _names_a_concern(tokens: Sequence[Token], index: PhraseIndex) -> bool:
     return any(m.signal.concern and not m.negated for m in index.match(tokens))
 
 
@@ -147,6 +146,6 @@ def accepts_told(sentence: str, told: Told, index: PhraseIndex) -> bool:
     if not (verdict or shrugs(sentence)) or condemns(sentence) or _CONDITIONAL.match(sentence):
         return False
     tokens = analyse(sentence)
-    if names_a_concern(tokens, index):
+    if _names_a_concern(tokens, index):
         return False
     return not (told.concern.signal.level < Level.concern and qualified(tokens))
