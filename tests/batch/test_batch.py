@@ -206,6 +206,9 @@ def test_resume_neither_duplicates_nor_skips(
     if manifest["status"] != "complete":
         assert manifest["status"] == "interrupted"
         assert manifest["counts"]["records"] >= len(seen)
+        # The merge begun beside the parts goes; the parts stay, for the resumed run to merge.
+        assert not cut.with_name(f".{cut.name}.merging").exists()
+        assert not cut.exists() or fmt != "parquet"
         if torn:
             _garble(cut)
         with pytest.raises(BatchError, match="add --resume"):

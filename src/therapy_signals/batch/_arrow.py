@@ -7,9 +7,15 @@ Scenarios are one row each, with the observations as a list of structs::
                               months_after_ending: int32, note: string>>
 
 Results are written as one part file per chunk while a run goes on (a part is renamed into
-place only once complete, so a killed run never leaves a torn one), then merged into the
-output in order, one row group per chunk. Parts are Arrow IPC files (LZ4), not Parquet: the
-merge reads them back without decoding and encodes each row once, into the output.
+place only once complete, so a killed run never leaves a torn one), and merged into the
+output in order, one row group per chunk. Parts are Arrow IPC files (LZ4), not Parquet: a
+resumed run reads them back without decoding and encodes each row once, into the output.
+
+The merge goes on beside the parts: each chunk is encoded into the output's temporary file
+as it arrives, so the end of a run only writes the footer, and with worker processes the
+encoding overlaps their work instead of following it. The parts are what a resumed run
+starts from (the temporary file of an interrupted one is dropped); the bytes are the same
+either way, one row group per part.
 """
 
 from __future__ import annotations
@@ -322,6 +328,9 @@ class ResultParts:
         self.path = path
         self.schema = result_schema(with_text)
         self.parts = path.with_name(path.name + ".parts")
+        self._merging = path.with_name("." + path.name + ".merging")
+        self._merge: Any = None  # the ParquetWriter of the merge, open while the run goes on
+        self._merged = 0  # parts in the merge so far
         with writing(path):
             if resume_from is None:
                 shutil.rmtree(self.parts, ignore_errors=True)
@@ -369,7 +378,11 @@ class ResultParts:
             with pa.ipc.new_file(str(temporary), self.schema, options=_PART_OPTIONS) as writer:
                 writer.write_table(table)
             temporary.replace(part)
+        with writing(self.path):
+            self._catch_up()  # the parts of an interrupted run, on the first chunk after it
+            self._merge.write_table(table)
         self.count += 1
+        self._merged = self.count
         # Arrow's allocator keeps freed blocks for reuse; a long run holds only a chunk at a time,
         # so hand them back rather than let resident memory creep up to the largest chunk seen.
         pa.default_memory_pool().release_unused()
@@ -377,22 +390,36 @@ class ResultParts:
     def position(self) -> dict[str, int]:
         return {"parts": self.count}
 
+    def _catch_up(self) -> None:
+        """Open the merge if need be, and bring into it the parts it lacks (a resumed run's)."""
+        if self._merge is None:
+            self._merge = pq.ParquetWriter(self._merging, self.schema, compression=COMPRESSION)
+        while self._merged < self.count:
+            self._merge.write_table(self._read(self._merged))
+            self._merged += 1
+
     def close(self) -> None:
-        """Merge the parts into the output; they stay until :meth:`cleanup`, for a resumed run."""
-        temporary = self.path.with_name("." + self.path.name + ".merging")
-        with writing(self.path), _removed_on_failure(temporary):
-            with pq.ParquetWriter(temporary, self.schema, compression=COMPRESSION) as writer:
-                for index in range(self.count):
-                    writer.write_table(self._read(index))
-                if self.count == 0:
-                    writer.write_table(self.schema.empty_table())
-            temporary.replace(self.path)
+        """Finish the merge into the output; the parts stay until :meth:`cleanup`, for a resumed run."""
+        with writing(self.path), _removed_on_failure(self._merging):
+            self._catch_up()
+            if self.count == 0:
+                self._merge.write_table(self.schema.empty_table())
+            merge, self._merge = self._merge, None
+            merge.close()
+            self._merging.replace(self.path)
 
     def cleanup(self) -> None:
         shutil.rmtree(self.parts, ignore_errors=True)
 
     def abandon(self) -> None:
-        """The parts stay where they are for a resumed run to continue."""
+        """The parts stay where they are for a resumed run to continue; the merge begun is
+        dropped (the resumed run merges from the parts)."""
+        merge, self._merge = self._merge, None
+        if merge is not None:
+            with contextlib.suppress(Exception):  # a full disk: the file goes all the same
+                merge.close()
+        with contextlib.suppress(OSError):
+            self._merging.unlink(missing_ok=True)
 
 
 @contextlib.contextmanager
