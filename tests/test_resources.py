@@ -42,7 +42,7 @@ def test_a_rule_that_sends_the_client_to_a_service_names_its_role(book: RuleBook
 
 def test_every_locale_gives_every_role(book: RuleBook) -> None:
     for locale in ("en", "es"):
-        roles = {r.role for r in Engine(locale=locale)._resources}
+        roles = {r.role for r in Engine(locale=locale)._rendered().resources}
         assert roles == set(ROLES), locale
 
 

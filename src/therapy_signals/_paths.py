@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from functools import cache
 from pathlib import Path
 
 from .errors import Problem, RuleBookError
@@ -37,3 +38,15 @@ def default_rules_dir() -> Path:
             )
         ]
     )
+
+
+@cache
+def _shipped_root() -> Path | None:
+    found = shipped_rules_dir()
+    return None if found is None else found.resolve()
+
+
+def is_shipped(path: Path) -> bool:
+    """Whether a file or folder is part of the rule base shipped with the package."""
+    root = _shipped_root()
+    return root is not None and path.resolve().is_relative_to(root)

@@ -36,7 +36,7 @@ from ._fields import SCENARIO_FIELDS
 from ._normal_form import TooComplexError, branch_count
 from ._paths import default_rules_dir
 from .conditions import Condition, Count, Match, walk
-from .errors import Problem, RuleBookError, UnknownRuleError
+from .errors import LocaleError, Problem, RuleBookError, UnknownRuleError
 from .limits import DEFAULT_RULE_FILE_LIMITS, RuleFileLimits
 from .model import MAX_OBSERVATIONS, Category, Level, PackInfo, Role
 
@@ -459,6 +459,13 @@ class RuleBook:
     def locales(self) -> list[str]:
         found = {p.name for root in self.roots if (root / "templates").is_dir() for p in (root / "templates").iterdir()}
         return sorted(name for name in found if not name.startswith((".", "_")))
+
+    def locale_or_default(self, locale: str | None) -> str:
+        """``locale``, or the rule base's default when None; LocaleError if it has no templates."""
+        chosen = locale or self.meta.default_locale
+        if chosen not in self.locales:
+            raise LocaleError(f"no templates for locale {chosen!r}; available: {', '.join(self.locales) or 'none'}")
+        return chosen
 
     def category_of(self, signal: str) -> Category:
         return self.signals[signal].category

@@ -13,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 
+from therapy_signals import explain
 from therapy_signals.batch import read_results
 
 from ..conftest import FEATURES, copy_rulebook
@@ -221,6 +222,27 @@ def test_resume_after_the_process_is_killed(tmp_path: Path) -> None:
     assert final["status"] == "complete" and final["counts"]["records"] == 1500
     assert final["counts"] == json.loads(Path(f"{whole}.manifest.json").read_text())["counts"]
     assert len(final["timing"]["resumed"]) == 1
+
+
+def test_a_batch_on_columns_loads_no_templates_and_explain_still_renders(tmp_path: Path) -> None:
+    # Start-up: a batch without --text renders nothing, so the shipped base's renderer (and
+    # Jinja) wait for the first explain, which still gets every word and resource.
+    source = tmp_path / "in.jsonl"
+    ok("generate", "--design", "random", "--n", "50", "--seed", "3", "-o", source)
+    code = (
+        "import sys\n"
+        "from therapy_signals import Engine\n"
+        "from therapy_signals.batch import run_batch\n"
+        "engine = Engine(backend='columnar')\n"
+        f"run_batch({str(source)!r}, {str(tmp_path / 'out.parquet')!r}, engine=engine).complete()\n"
+        "assert 'jinja2' not in sys.modules, 'a template engine was loaded'\n"
+        "guidance = engine.explain({'observations': [{'signal': 'sexual_contact'}]})\n"
+        "assert 'jinja2' in sys.modules and guidance.resources and guidance.findings[0].references\n"
+        "print(guidance.to_text())\n"
+    )
+    shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.strip() == explain({"observations": [{"signal": "sexual_contact"}]}).to_text().strip()
 
 
 def test_explain_needs_none_of_the_extras() -> None:

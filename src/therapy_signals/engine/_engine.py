@@ -11,14 +11,16 @@ import difflib
 import re
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from .. import _yaml
 from .._io import parse_json
+from .._paths import is_shipped
 from ..errors import EngineDisagreementError, Problem, RenderError, RuleBookError, ScenarioError
 from ..limits import DEFAULT_INPUT_LIMITS, DEFAULT_TEMPLATE_LIMITS, InputLimits, TemplateLimits
 from ..model import (
@@ -33,8 +35,6 @@ from ..model import (
     Scenario,
     Superseded,
 )
-from ..render import Renderer, check_locales
-from ..render._renderer import _LAYOUTS, is_shipped
 from ..rulebook import Rule, RuleBook, RulePack, _ResourceFile
 from ._backends import BACKENDS, DurableFires, fires_for
 from ._evaluate import Outcome, evaluate
@@ -44,6 +44,9 @@ from ._trace import Trace, trace_tree
 from ._verdicts import Verdict, verdicts
 from .resolve import Resolution, resolve
 
+if TYPE_CHECKING:
+    from ..render import Renderer
+
 __all__ = ["BUILTIN", "Engine", "explain", "trace"]
 
 BUILTIN = "builtin"
@@ -52,6 +55,16 @@ BUILTIN = "builtin"
 ScenarioInput = Scenario | Mapping[str, Any] | str | bytes
 PackSource = str | Path | Mapping[str, Any] | RulePack
 """A rule base or pack folder, or a pack given in code (a mapping, or a :class:`RulePack`)."""
+
+
+@dataclass(frozen=True)
+class _Rendering:
+    """What rendering needs, built together: the renderer, the resources shown and each rule's
+    references (their titles are the locale's)."""
+
+    renderer: Renderer
+    resources: list[Any]
+    references: dict[str, list[Reference]]
 
 
 class Engine:
@@ -102,9 +115,16 @@ class Engine:
         self.limits = limits
         self.rulebook = self._book(rules, rule_paths)
         self._check_locales(template_limits)
-        self.renderer = Renderer(self.rulebook, locale, template_limits)
-        self.locale = self.renderer.locale
-        self._resources = self._load_resources(resources)
+        self.locale: str = self.rulebook.locale_or_default(locale)
+        self._template_limits = template_limits
+        self._given_resources = resources
+        self._rendering: _Rendering | None = None
+        self._rendering_lock = threading.Lock()
+        # The shipped rule base alone is built into a renderer on first use (a batch on columns
+        # renders nothing; its templates are checked by the package's tests). Anything else is
+        # built now, so that a bad template or resources file stops the Engine here.
+        if not self._shipped_alone() or resources is not None:
+            self._rendered()
         self._fires = fires_for(backend, self.rulebook)
         self.backend: str = backend
         """Which evaluator decides the rules that fire: ``durable`` or ``columnar``."""
@@ -119,12 +139,35 @@ class Engine:
             packs=list(self.rulebook.pack_info),
         )
         self._categories = {name: s.category for name, s in self.rulebook.signals.items()}
-        self._references = {rule.id: self._cite(rule) for rule in self.rulebook.rules.values()}
         # With packs, the base runs beside them for scenarios with a safety signal (_floor.py).
         applied = bool(self.rulebook.pack_info)  # packs in folders or in code alike
         self._floor = SafetyFloor(self.rulebook.base, backend, self.rulebook.signals) if applied else None
         if self.rulebook.packs:
             self._probe_packs()
+
+    @property
+    def renderer(self) -> Renderer:
+        """The templates and strings of this Engine's locale."""
+        return self._rendered().renderer
+
+    def _rendered(self) -> _Rendering:
+        rendering = self._rendering
+        if rendering is not None:
+            return rendering
+        from ..render import Renderer
+
+        with self._rendering_lock:
+            if self._rendering is None:
+                renderer = Renderer(self.rulebook, self.locale, self._template_limits)
+                resources = self._load_resources(renderer, self._given_resources)
+                title = renderer.source_title
+                references = {rule.id: self._cite(rule, title) for rule in self.rulebook.rules.values()}
+                self._rendering = _Rendering(renderer, resources, references)
+            return self._rendering
+
+    def _shipped_alone(self) -> bool:
+        book = self.rulebook
+        return not book.pack_info and is_shipped(book.root)
 
     @property
     def rulebook_info(self) -> RuleBookInfo:
@@ -135,20 +178,23 @@ class Engine:
         """Every locale of a pack or a rule base of one's own loads and compiles, not just the one
         this Engine speaks: `rules validate`, ``Engine`` and ``serve`` refuse the same rules."""
         book = self.rulebook
-        if not book.pack_info and is_shipped(book.root):
+        if self._shipped_alone():
             return  # the shipped rule base is checked by the package's own tests
+        from ..render import check_locales
+
         problems = check_locales(book, limits)
         if problems:
             raise RuleBookError(problems, source=book.authors)
 
-    def _cite(self, rule: Rule) -> list[Reference]:
+    def _cite(self, rule: Rule, title: Any = None) -> list[Reference]:
         sources = self.rulebook.sources
-        title = self.renderer.source_title
+        title = title or self.renderer.source_title
         return [Reference(id=r, title=title(r), kind=sources[r].kind, url=sources[r].url) for r in rule.references]
 
     def _probe_packs(self) -> None:
         """Render what the packs brought once, on witness scenarios, so a template that breaks a
         bound on every input is refused now, not on a user's request."""
+        from ..render._renderer import _LAYOUTS
         from ..witness import witness
 
         packs = [p.resolve() for p in self.rulebook.packs]
@@ -193,9 +239,9 @@ class Engine:
         base = None if str(first) == BUILTIN else first
         return RuleBook.load(base, packs=[p if isinstance(p, Mapping | RulePack) else str(p) for p in given[1:]])
 
-    def _load_resources(self, given: Sequence[Mapping[str, Any]] | str | Path | None) -> list[Any]:
-        if given is None and self.renderer.resources is not None:
-            given = [r.model_dump() for r in self.renderer.resources]
+    def _load_resources(self, renderer: Renderer, given: Sequence[Mapping[str, Any]] | str | Path | None) -> list[Any]:
+        if given is None and renderer.resources is not None:
+            given = [r.model_dump() for r in renderer.resources]
         if given is None:
             return list(self.rulebook.resources.values())
         if isinstance(given, str | Path):
@@ -397,7 +443,8 @@ class Engine:
     def _finding(self, rule: Rule, outcome: Outcome, encoded: EncodedScenario, render: bool) -> Finding:
         cited = sorted(outcome.cited)
         words = self.renderer.words(rule)
-        references = self._references.get(rule.id) if self.rulebook.rules.get(rule.id) is rule else None
+        own = self.rulebook.rules.get(rule.id) is rule
+        references = self._rendered().references.get(rule.id) if own else None
         return Finding(
             rule_id=rule.id,
             title=words.title or rule.title,
@@ -416,9 +463,10 @@ class Engine:
         domestic-violence line before the emergency default for partner violence), then those
         this level shows by default, then any in ``also``; each once."""
         roles = list(dict.fromkeys(role for rule in rules for role in rule.resources))
-        chosen = [r for role in roles for r in self._resources if r.role == role]
-        chosen += [r for r in self._resources if level in r.levels]
-        chosen += [r for r in self._resources if r.id in {a.id for a in also}]
+        known = self._rendered().resources
+        chosen = [r for role in roles for r in known if r.role == role]
+        chosen += [r for r in known if level in r.levels]
+        chosen += [r for r in known if r.id in {a.id for a in also}]
         first: dict[str, Any] = {}
         for r in chosen:
             first.setdefault(r.id, r)

@@ -25,9 +25,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .. import _yaml
 from .._fields import OBSERVATION_FIELDS, SCENARIO_FIELDS
-from .._paths import shipped_rules_dir
+from .._paths import is_shipped
 from ..engine._facts import EncodedScenario
-from ..errors import LocaleError, Problem, RenderError, RuleBookError
+from ..errors import Problem, RenderError, RuleBookError
 from ..limits import DEFAULT_TEMPLATE_LIMITS, MAX_TEMPLATE_BYTES, TemplateLimits
 from ..model import Level
 from ..rulebook import ResourceDef, Rule, RuleBook, _ResourceFile
@@ -197,9 +197,7 @@ class Renderer:
     def __init__(
         self, book: RuleBook, locale: str | None = None, limits: TemplateLimits = DEFAULT_TEMPLATE_LIMITS
     ) -> None:
-        locale = locale or book.meta.default_locale
-        if locale not in book.locales:
-            raise LocaleError(f"no templates for locale {locale!r}; available: {', '.join(book.locales) or 'none'}")
+        locale = book.locale_or_default(locale)
         self.book = book
         self.locale = locale
         self.folders = book.template_dirs(locale)
@@ -440,18 +438,6 @@ class Renderer:
             "labels": {o.signal: self.label(o.signal) for o in guidance.observations},
         }
         return self._render(f"_layout/{_LAYOUTS[fmt]}", context, html=fmt == "html").strip() + "\n"
-
-
-@lru_cache(maxsize=1)
-def _shipped_root() -> Path | None:
-    root = shipped_rules_dir()
-    return None if root is None else root.resolve()
-
-
-def is_shipped(path: Path) -> bool:
-    """Whether a file or folder is part of the rule base shipped with the package."""
-    root = _shipped_root()
-    return root is not None and path.resolve().is_relative_to(root)
 
 
 def check_locales(book: RuleBook, limits: TemplateLimits = DEFAULT_TEMPLATE_LIMITS) -> list[Problem]:
