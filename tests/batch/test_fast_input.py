@@ -19,6 +19,7 @@ from therapy_signals.batch._blocks import ColumnarItems
 from therapy_signals.batch._fast_input import parse_lines
 from therapy_signals.batch._io import LineChunk, Record
 from therapy_signals.batch._parallel import explain_record, explain_records
+from therapy_signals.errors import Problem
 from therapy_signals.limits import InputLimits
 from therapy_signals.strategies import scenarios
 
@@ -240,3 +241,76 @@ def test_a_line_over_max_bytes_is_refused_on_the_fast_path_too() -> None:
 )
 def test_any_cut_of_lines_gives_what_the_strict_path_gives(lines: list[bytes]) -> None:
     _both([line for line in lines if line != b"null"] or [A])
+
+
+# Mappings (a CSV scenario's, or scenarios given in code) take the fast path as the JSON line
+# they make. JSON does not carry every Python value as it is, so the mutations here are the
+# ones it would change: a float for a whole number, a key that is not text, a tuple, an enum
+# member, NaN, a number beyond int64, a letter beyond ASCII.
+def _mutate_mapping(data: st.DataObject, given: dict[str, Any]) -> dict[Any, Any]:
+    found: dict[Any, Any] = json.loads(json.dumps(given))
+    observation = data.draw(st.sampled_from(found["observations"]))
+    kind = data.draw(
+        st.sampled_from(
+            ["none", "float", "key", "tuple", "enum", "nan", "huge", "letters", "bool", "negative zero", "nested"]
+        ),
+        label="mapping mutation",
+    )
+    if kind == "float":
+        found["sessions"] = data.draw(st.sampled_from([7.0, 7.5, 1e2]))
+    elif kind == "key":
+        observation[1] = "x"
+    elif kind == "tuple":
+        found["observations"] = tuple(found["observations"])
+    elif kind == "enum":
+        from therapy_signals.model import Setting
+
+        found["setting"] = data.draw(st.sampled_from(list(Setting)))
+    elif kind == "nan":
+        observation["months_after_ending"] = float("nan")
+    elif kind == "huge":
+        found["sessions"] = data.draw(st.sampled_from([2**63, 10**20, -(2**64)]))
+    elif kind == "letters":
+        observation["note"] = data.draw(st.sampled_from(["caf\u00e9", "a\u2014b", "\udcff"]))
+    elif kind == "bool":
+        found["sessions"] = True
+    elif kind == "negative zero":
+        observation["months_after_ending"] = -0.0
+    elif kind == "nested":
+        observation["note"] = {"text": "x"}
+    return found
+
+
+@settings(max_examples=150)
+@given(st.data(), st.lists(scenarios(max_observations=4), min_size=1, max_size=12))
+def test_mappings_give_what_the_strict_path_gives(data: st.DataObject, given: list[Scenario]) -> None:
+    mappings: list[Any] = []
+    for scenario in given:
+        line = _mutate(data, _as_dict(scenario))
+        try:
+            parsed = json.loads(line)  # the mutations of a JSON line that still make a mapping
+        except ValueError:
+            parsed = None
+        mappings.append(
+            _mutate_mapping(data, _as_dict(scenario))
+            if not isinstance(parsed, dict) or data.draw(st.booleans())
+            else parsed
+        )
+    # A CSV scenario whose rows disagree comes with its problem already known: refused as it is.
+    known = [
+        Problem("(rows)", "line 3: setting is 'couples' but '' on line 2") if data.draw(st.booleans()) else None
+        for _ in mappings
+    ]
+    records = [Record(i + 1, i + 2, m, known[i]) for i, m in enumerate(mappings)]
+    assert list(explain_records(COLUMNAR, records)) == _strict(records)
+
+
+def test_csv_scenarios_take_the_fast_path() -> None:
+    # Not vacuous: the mappings a CSV file makes go into columns, not one by one.
+    given = [
+        {"id": "a", "setting": "couples", "sessions": 3, "observations": [{"signal": SIGNALS[0], "raised": True}]},
+        {"observations": [{"signal": SIGNALS[1], "months_after_ending": 4, "note": "plain words"}]},
+    ]
+    items = explain_records(COLUMNAR, [Record(i + 1, i + 2, m) for i, m in enumerate(given)])
+    assert isinstance(items, ColumnarItems)
+    assert items.extra == [] and items.rejected == [] and items.result_count == 2

@@ -283,11 +283,12 @@ class _Group:
 
 
 def _observation(values: dict[str, str]) -> dict[str, Any]:
-    observation: dict[str, Any] = {}
-    for column in OBSERVATION_COLUMNS:
-        value = values.get(column, "")
-        if value != "":
-            observation[column] = _typed(column, value)
+    # Every row of a file goes through here: the cells given, in column order, and only the
+    # columns that are not text converted.
+    observation: dict[str, Any] = {c: values[c] for c in OBSERVATION_COLUMNS if values.get(c)}
+    for column in _CONVERTED:
+        if column in observation:
+            observation[column] = _typed(column, observation[column])
     return observation
 
 
@@ -307,6 +308,7 @@ def _typed(column: str, value: str) -> str | int | bool:
 
 
 _MAX_DIGITS = 20  # as InputLimits.max_digits: a longer number is refused, not converted
+_CONVERTED = tuple(c for c in OBSERVATION_COLUMNS if c in _INTEGERS or c == "raised")
 
 
 def _header(row: Sequence[str], name: str) -> list[str]:
@@ -333,19 +335,26 @@ def _first_row(reader: Iterator[list[str]], name: str) -> list[str] | None:
         raise InputError(f"{name}:1: not valid CSV: {error}") from None
 
 
-def _values(columns: list[str], row: _Row) -> dict[str, str]:
+def _values(columns: list[str], note: int, row: _Row) -> dict[str, str]:
     # Stripped before restored: a neutralised cell keeps the tab or the CR behind its quote.
-    return {
-        column: restored(cell if column == "note" else cell.strip())
-        for column, cell in zip(columns, row.cells, strict=False)
-    }
+    # Every row of a file goes through here, so the cells are stripped and restored in C
+    # where that says the same: the note keeps its spaces, and without a quote mark in the
+    # row no cell has one to take off.
+    cells = row.cells
+    kept = list(map(str.strip, cells))
+    if 0 <= note < len(cells):
+        kept[note] = cells[note]
+    if "'" in "".join(cells):
+        kept = list(map(restored, kept))
+    return dict(zip(columns, kept, strict=False))
 
 
 def _grouped(rows: Iterator[_Row | _Unreadable], columns: list[str], limit: int) -> Iterator[Record]:
     group: _Group | None = None
     number = 0
+    note = columns.index("note") if "note" in columns else -1  # the one cell kept as written
     for row in rows:
-        values = _values(columns, row) if isinstance(row, _Row) else {}
+        values = _values(columns, note, row) if isinstance(row, _Row) else {}
         if isinstance(row, _Row) and group is not None and group.continues(values):
             group.add(row, values, len(columns))
             continue

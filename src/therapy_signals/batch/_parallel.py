@@ -258,11 +258,37 @@ def _fast_lines(engine: Engine, records: Sequence[Record]) -> tuple[list[int], A
         lines = [i for i in range(len(records)) if i not in records.special]
         payloads = [records.payloads[i] for i in lines]
     else:
-        lines = [i for i, r in enumerate(records) if r.problem is None and isinstance(r.payload, bytes)]
-        payloads = [records[i].payload for i in lines]
+        lines, payloads = _as_lines(records)
     if not lines:
         return None
     return lines, _fast_input.parse_lines(payloads, columnar_of(engine).signal_index, engine.limits.max_bytes)
+
+
+def _as_lines(records: Sequence[Record]) -> tuple[list[int], list[bytes]]:
+    """The positions and JSON lines of the records the fast path may take: JSONL lines as read,
+    and a plain mapping (a CSV scenario's, or one given in code) as the JSON line it makes.
+
+    The fast path takes a line only where parsing it and validating the result would accept
+    it, and a mapping that JSON carries exactly (text, whole numbers, booleans) validates as
+    its JSON line does; anything else JSON would change (a float, a key that is not text, a
+    letter beyond ASCII, which it escapes) is refused there or here, and goes the strict way
+    as the mapping it is, to get the very message it gets today.
+    """
+    lines: list[int] = []
+    payloads: list[bytes] = []
+    for at, record in enumerate(records):
+        payload = record.payload
+        if record.problem is not None:
+            continue
+        if type(payload) is dict:
+            try:
+                payload = json.dumps(payload, separators=(",", ":"), allow_nan=False).encode()
+            except (TypeError, ValueError):  # not JSON as it is: the strict path says what is wrong
+                continue
+        if isinstance(payload, bytes):
+            lines.append(at)
+            payloads.append(payload)
+    return lines, payloads
 
 
 def _number(records: Sequence[Record], at: int) -> int:
