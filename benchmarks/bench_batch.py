@@ -340,7 +340,7 @@ def section(results: dict[str, Any]) -> str:
         f"on one core. Two workers: **{speedup:.2f}x** one (best rounds; the machine has two cores, "
         "which the workers share with the main process: reading, writing, checkpointing). Generating "
         f"the set took {results['generate'].seconds:,.1f} s. The same scenarios read from Parquet (its "
-        "rows go straight into columns) and from CSV (row by row, through the Scenario model) give "
+        "rows go straight into columns) and from CSV (rows grouped into scenarios in Python, then into columns) give "
         f"byte-identical results: **{'yes' if results['formats_identical'] else 'NO'}**.",
         "",
         f"Start-up is in every figure: the same command on {STARTUP_N} scenarios takes "
