@@ -622,11 +622,21 @@ _PERSONS = words("me you him her us them")
 _BETTER_THAN = words("it that this nothing which")
 
 
+# "It touched something important", "we touched on it", "a touching letter": a touch of
+# the mind. A touch that lands on someone takes a person or a body as its object.
+_TOUCHED_ON = words("on upon base something anything nothing everything a nerve")
+_MOVING = words("a so very really such quite most truly")
+
+
 def _contact_sense(word: str, before: str, following: str) -> str | None:
     """Words of keeping in contact: "staying in touch" is no touch, "voice notes" and "she
     rings me" are messages."""
     if word == "touch" and before == "in":
         return "contact"
+    if word in ("touch", "touches", "touched", "touching") and following in _TOUCHED_ON:
+        return "moved"
+    if word == "touching" and before in _MOVING:
+        return "moved"
     if word in ("note", "notes") and before == "voice":
         return "message"
     if word in ("ring", "rings", "rang", "ringing") and following in _PERSONS:
@@ -634,6 +644,10 @@ def _contact_sense(word: str, before: str, following: str) -> str | None:
     return None
 
 
+_FAMILY_OCCASIONS = words(
+    "holiday holidays dinner dinners gathering gatherings reunion reunions event events trip trips vacation "
+    "vacations celebration celebrations wedding weddings photo photos party parties christmas thanksgiving"
+)
 _BEATEN = words(
     "me you him her us them my your his their our client clients child children kid kids wife husband partner up"
 )
@@ -662,6 +676,14 @@ def _other_sense(raw: list[tuple[str, int, int]], index: int) -> str | None:
         lemma(w) == "socialmedia" for w, _, _ in raw[index + 1 : index + 8]
     ):
         return "socialmedia"
+    # "Family holidays" are an occasion, not the family as someone told something.
+    if word in ("family", "families") and following in _FAMILY_OCCASIONS:
+        return "occasion"
+    # "The following week" is the next one; "she followed up" checks in; neither follows anyone.
+    if word == "following" and before == "the":
+        return "next"
+    if word in ("follow", "follows", "followed", "following") and following in ("up", "through", "along"):
+        return "follow-up"
     # "Two in the morning" is the middle of the night, as "2am" is.
     if word == "morning" and before == "the" and index > 2 and raw[index - 2][0] == "in":
         return "night" if raw[index - 3][0] in _SMALL_HOURS else None
