@@ -59,6 +59,20 @@ _READ_BATCH = 1024
 _PART_OPTIONS = pa.ipc.IpcWriteOptions(compression="lz4" if pa.Codec.is_available("lz4") else None)
 
 
+def encode_part(table: Any, schema: Any = None) -> bytes:
+    """A results table as the bytes of its part file (Arrow IPC, LZ4), in ``schema`` (its own)."""
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_file(sink, table.schema if schema is None else schema, options=_PART_OPTIONS) as writer:
+        writer.write_table(table)
+    return bytes(sink.getvalue())
+
+
+def decode_part(data: bytes) -> Any:
+    """The table of a part file's bytes."""
+    with pa.ipc.open_file(pa.py_buffer(data)) as reader:
+        return reader.read_all()
+
+
 def observation_type(number: Any = None) -> Any:
     """An observation as an Arrow struct: strings, a bool for ``raised``, numbers as ``number``
     (int32 in files; the JSONL reader parses int64, so that a larger number is a range error)."""
@@ -368,15 +382,18 @@ class ResultParts:
             return pa.ipc.open_file(source).read_all()
 
     def write(self, items: Sequence[Result] | ItemBlock) -> None:
+        encoded = None
         if isinstance(items, ItemBlock):
             table = items.table()
+            encoded = items.part()
         else:
             table = pa.Table.from_pylist([r.to_row("text" in self.schema.names) for r in items], self.schema)
+        if encoded is None or not table.schema.equals(self.schema):
+            encoded = encode_part(table, self.schema)
         part = self._part(self.count)
         temporary = part.with_name("." + part.name)
         with writing(part), _removed_on_failure(temporary):
-            with pa.ipc.new_file(str(temporary), self.schema, options=_PART_OPTIONS) as writer:
-                writer.write_table(table)
+            temporary.write_bytes(encoded)
             temporary.replace(part)
         with writing(self.path):
             self._catch_up()  # the parts of an interrupted run, on the first chunk after it

@@ -20,7 +20,7 @@ import pyarrow.compute as pc  # type: ignore[import-untyped]
 from .._fields import SCENARIO_FIELDS
 from ..engine._columnar import ColumnarBackend, Resolved
 from ..model import Level
-from ._arrow import result_schema
+from ._arrow import decode_part, encode_part, result_schema
 from ._fast_input import Parsed
 from ._results import ItemBlock, Rejected, Result
 
@@ -119,6 +119,24 @@ class ColumnarItems(ItemBlock):
         self.extra = list(extra)
         self.rejected = list(rejected)
         self._items: list[Result | Rejected] | None = None
+        self._encoded: bytes | None = None  # the table as its part file's bytes, once encoded
+
+    # A chunk goes back from a worker as the part file it becomes: the worker encodes it (LZ4
+    # and all), and the main process, which every worker waits on, writes those bytes as they
+    # are and decodes them only to merge them.
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_table"] = self._encoded if self._encoded is not None else encode_part(self._table)
+        state["_items"] = None
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state["_encoded"] = state["_table"]
+        state["_table"] = decode_part(state["_table"])
+        self.__dict__.update(state)
+
+    def part(self) -> bytes | None:
+        return self._encoded if not self.extra else None
 
     @property
     def result_count(self) -> int:

@@ -196,6 +196,10 @@ class ItemBlock(Sequence[Result | Rejected], ABC):
     def table(self) -> Any:
         """The results as one pyarrow Table, in input order."""
 
+    def part(self) -> bytes | None:
+        """:meth:`table` as a part file's bytes, when a worker encoded it already, else None."""
+        return None
+
     @abstractmethod
     def rows(self) -> list[dict[str, Any]]:
         """The results as :meth:`Result.to_row` gives them, in input order."""
