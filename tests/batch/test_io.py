@@ -112,6 +112,23 @@ def test_results_round_trip_in_every_format(tmp_path: Path, book: RuleBook, fmt:
     assert all(r.text for r in produced)
 
 
+def test_parquet_results_keep_statistics_on_the_flat_columns(tmp_path: Path, book: RuleBook) -> None:
+    # A reader skips row groups by id, setting or level; the lists' least and greatest items
+    # would tell nobody anything, so they have none.
+    import pyarrow.parquet as pq
+
+    out = tmp_path / "r.parquet"
+    run_batch(simple_scenarios(book, 25), out, chunk_size=10).complete()
+    metadata = pq.ParquetFile(out).metadata
+    assert metadata.num_row_groups == 3
+    for group in range(metadata.num_row_groups):
+        columns = [metadata.row_group(group).column(i) for i in range(metadata.num_columns)]
+        with_stats = {c.path_in_schema for c in columns if c.is_stats_set}
+        assert {"scenario_id", "setting", "level"} <= with_stats
+        assert not {c for c in with_stats if ".list." in c}
+    assert metadata.row_group(0).column(0).statistics.min <= metadata.row_group(0).column(0).statistics.max
+
+
 def test_gzip_output_is_one_readable_gzip_file(tmp_path: Path, book: RuleBook) -> None:
     out = tmp_path / "r.jsonl.gz"
     run_batch(simple_scenarios(book, 25), out, chunk_size=7).complete()
