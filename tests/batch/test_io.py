@@ -193,3 +193,30 @@ def test_chunks_of_lines_hold_the_records_the_reader_reads(
     chunks = list(_jsonl_chunks(io.BytesIO(text), limit, size, skip, block))
     assert all(len(chunk) == size for chunk in chunks[:-1])
     assert [record for chunk in chunks for record in chunk] == expected
+
+
+def test_an_errors_file_is_synced_at_a_checkpoint_only_when_it_grew(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    from therapy_signals.batch import _io
+
+    synced: list[int] = []
+    real = os.fsync
+
+    def counting(descriptor: int) -> None:
+        synced.append(descriptor)
+        real(descriptor)
+
+    monkeypatch.setattr(_io.os, "fsync", counting)
+    path = tmp_path / "errors.jsonl"
+    sink = _io.error_sink(path)
+    assert sink.position() == {"bytes": 0} and len(synced) == 1  # the new file, on disk once
+    assert sink.position() == {"bytes": 0} and len(synced) == 1  # nothing since: no sync
+    rejected = [r for r in run_batch([{"observations": []}]) if not r.ok]
+    sink.write(rejected)
+    grown = sink.position()
+    assert grown["bytes"] == path.stat().st_size > 0 and len(synced) == 2
+    assert sink.position() == grown and len(synced) == 2
+    sink.close()

@@ -738,6 +738,7 @@ class _ByteSink:
         self._then = RESUME if path is not None else AGAIN
         self._name: str | None = str(path) if path is not None else ("standard error" if stream else None)
         self._offset = 0
+        self._synced: int | None = None  # the offset on disk for sure (None: not yet synced)
         with writing(self._name, self._then):
             self._file = self._open(path, stream, resume_from)
             if resume_from is None:
@@ -772,10 +773,12 @@ class _ByteSink:
         self._write(self._encode(items))
 
     def position(self) -> dict[str, int]:
-        if self._path is not None and not self._file.closed:
-            # On disk before the manifest points past it, so even a machine crash resumes cleanly.
+        # On disk before the manifest points past it, so even a machine crash resumes cleanly;
+        # a checkpoint with nothing written since the last (most, for an errors file) needs none.
+        if self._path is not None and not self._file.closed and self._synced != self._offset:
             with writing(self._name, self._then):
                 _fsync(self._file.fileno())
+            self._synced = self._offset
         return {"bytes": self._offset}
 
     def close(self) -> None:
