@@ -42,6 +42,7 @@ def default_rules_dir() -> Path:
 
 @cache
 def _shipped_root() -> Path | None:
+    """The package's own rule base, found once (never ``$THERAPY_SIGNALS_RULES``)."""
     found = shipped_rules_dir()
     return None if found is None else found.resolve()
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Sequence
-from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from ._paths import is_shipped
 from .errors import Problem, RuleBookError, _ProblemsError
 from .limits import DEFAULT_RULE_FILE_LIMITS, RuleFileLimits
 
@@ -87,18 +87,9 @@ _ShippedLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _
 _ShippedLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _sequence)
 
 
-@cache
-def _shipped_root() -> Path | None:
-    """The package's own rule base (never ``$THERAPY_SIGNALS_RULES``, which may be anyone's)."""
-    from ._paths import shipped_rules_dir
-
-    found = shipped_rules_dir()
-    return None if found is None else found.resolve()
-
-
 def _shipped(path: Path) -> bool:
-    root = _shipped_root()
-    return root is not None and yaml.__with_libyaml__ and path.resolve().is_relative_to(root)
+    # The package's own rule base (never ``$THERAPY_SIGNALS_RULES``, which may be anyone's).
+    return bool(yaml.__with_libyaml__) and is_shipped(path)
 
 
 def _load_shipped(text: str) -> Any:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import re
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -186,7 +186,8 @@ class Engine:
         if problems:
             raise RuleBookError(problems, source=book.authors)
 
-    def _cite(self, rule: Rule, title: Any = None) -> list[Reference]:
+    def _cite(self, rule: Rule, title: Callable[[str], str] | None = None) -> list[Reference]:
+        """The rule's references, titled in this locale (``title``: the renderer's, while it is built)."""
         sources = self.rulebook.sources
         title = title or self.renderer.source_title
         return [Reference(id=r, title=title(r), kind=sources[r].kind, url=sources[r].url) for r in rule.references]
