@@ -126,9 +126,15 @@ class ColumnarItems(ItemBlock):
     # are and decodes them only to merge them.
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
-        state["_table"] = self._encoded if self._encoded is not None else encode_part(self._table)
+        state["_table"] = self.encode()
         state["_items"] = None
         return state
+
+    def encode(self) -> bytes:
+        """The table as its part file's bytes (encoded once)."""
+        if self._encoded is None:
+            self._encoded = encode_part(self._table)
+        return self._encoded
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         state["_encoded"] = state["_table"]

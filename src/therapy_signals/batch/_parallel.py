@@ -309,7 +309,24 @@ def process_chunk(config: WorkerConfig, records: Sequence[Record]) -> ChunkOutco
         items = [explain_record(engine, record, config.text) for record in records]
     else:
         items = explain_records(engine, records)
+        if _in_worker:
+            _ready_to_travel(items)
     return ChunkOutcome(engine.rulebook.content_hash, os.getpid(), _built, items)
+
+
+_in_worker = False  # a local worker process (set by _warm)
+
+
+def _ready_to_travel(items: Sequence[Result | Rejected]) -> None:
+    """Encode a chunk of columns now, as the part it travels as, and give Arrow's freed memory
+    back: a worker's allocator would otherwise keep what every chunk's encoding took."""
+    from ._blocks import ColumnarItems
+
+    if isinstance(items, ColumnarItems):
+        import pyarrow as pa  # type: ignore[import-untyped]
+
+        items.encode()
+        pa.default_memory_pool().release_unused()
 
 
 _PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
@@ -345,6 +362,8 @@ def _forks(config: WorkerConfig) -> bool:
 
 
 def _warm(config: WorkerConfig, parent: int) -> None:
+    global _in_worker
+    _in_worker = True
     _die_with(parent)
     from ._startup import settle_pyarrow_without_pandas
 
